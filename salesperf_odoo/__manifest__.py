@@ -1,0 +1,33 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+{
+    "name": "Sales Performance",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "summary": "Unified sales facts, KPIs per salesperson, team and company",
+    "author": "salesperf_odoo contributors",
+    "website": "https://github.com/salesperf-odoo/salesperf_odoo",
+    "license": "LGPL-3",
+    "depends": ["sale_management", "crm", "sale_margin"],
+    "external_dependencies": {
+        "python": ["pandas", "statsmodels", "xlsxwriter"],
+    },
+    "data": [
+        # security first: groups are referenced by the access rules and menus
+        "security/salesperf_groups.xml",
+        "security/ir.model.access.csv",
+        "security/ir_rules.xml",
+        "data/salesperf_completeness_rule_data.xml",
+        "report/salesperf_sale_fact_views.xml",
+        "report/salesperf_activity_fact_views.xml",
+        "views/salesperf_external_sale_views.xml",
+        "views/salesperf_completeness_rule_views.xml",
+        "wizard/salesperf_kpi_review_views.xml",
+        # menus last: they point to the actions above
+        "views/salesperf_menus.xml",
+    ],
+    "demo": [
+        "demo/salesperf_demo.xml",
+    ],
+    "installable": True,
+    "application": True,
+}

@@ -1,0 +1,4 @@
+from . import salesperf_completeness_rule
+from . import salesperf_demo
+from . import salesperf_external_sale
+from . import salesperf_kpi

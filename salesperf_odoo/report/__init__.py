@@ -1,0 +1,2 @@
+from . import salesperf_activity_fact
+from . import salesperf_sale_fact

@@ -1,0 +1,6 @@
+from . import test_external_sale_import
+from . import test_kpi
+from . import test_kpi_review
+from . import test_pos_fact
+from . import test_sale_fact
+from . import test_security

@@ -1,0 +1,157 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from datetime import date, datetime
+
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user
+
+
+class SalesperfCommon(TransactionCase):
+    """A company of its own, with its own currencies, so that no demo data
+    or other company's data can leak into the figures under test.
+
+    - Company currency XSA has no rate (1.0); XSB is worth 1/2 XSA from
+      2025-01-01 and 1/4 XSA from 2025-03-01 (rates 2.0 and 4.0).
+    - Team North: Sonia and Sam; team South: Tom. Lena sees all documents.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.currency_xsa = cls.env["res.currency"].create(
+            {"name": "XSA", "symbol": "§", "rounding": 0.01, "active": True}
+        )
+        cls.currency_xsb = cls.env["res.currency"].create(
+            {"name": "XSB", "symbol": "¤", "rounding": 0.01, "active": True}
+        )
+        cls.company = cls.env["res.company"].create(
+            {"name": "Salesperf Test Company", "currency_id": cls.currency_xsa.id}
+        )
+        cls.company.partner_id.tz = "UTC"
+        cls.env["res.currency.rate"].create(
+            [
+                {
+                    "name": "2025-01-01",
+                    "rate": 2.0,
+                    "currency_id": cls.currency_xsb.id,
+                    "company_id": cls.company.id,
+                },
+                {
+                    "name": "2025-03-01",
+                    "rate": 4.0,
+                    "currency_id": cls.currency_xsb.id,
+                    "company_id": cls.company.id,
+                },
+            ]
+        )
+        cls.pricelist_xsa = cls.env["product.pricelist"].create(
+            {"name": "XSA", "currency_id": cls.currency_xsa.id, "company_id": cls.company.id}
+        )
+        cls.pricelist_xsb = cls.env["product.pricelist"].create(
+            {"name": "XSB", "currency_id": cls.currency_xsb.id, "company_id": cls.company.id}
+        )
+
+        def salesperson(login, groups="sales_team.group_sale_salesman"):
+            return new_test_user(
+                cls.env,
+                login=login,
+                groups=groups,
+                name=login.capitalize(),
+                company_id=cls.company.id,
+                company_ids=[Command.set(cls.company.ids)],
+            )
+
+        cls.sonia = salesperson("sonia")
+        cls.sam = salesperson("sam")
+        cls.tom = salesperson("tom")
+        cls.lena = salesperson("lena", groups="sales_team.group_sale_salesman_all_leads")
+        cls.team_north = cls.env["crm.team"].create(
+            {
+                "name": "North",
+                "company_id": cls.company.id,
+                "member_ids": [Command.set((cls.sonia | cls.sam).ids)],
+            }
+        )
+        cls.team_south = cls.env["crm.team"].create(
+            {
+                "name": "South",
+                "company_id": cls.company.id,
+                "member_ids": [Command.set(cls.tom.ids)],
+            }
+        )
+        cls.country = cls.env.ref("base.be")
+        cls.customer_a, cls.customer_b, cls.customer_c = cls.env["res.partner"].create(
+            [
+                {
+                    "name": "Acme",
+                    "is_company": True,
+                    "email": "acme@example.com",
+                    "country_id": cls.country.id,
+                },
+                {"name": "Bolt", "is_company": True, "phone": "+32 2 555 01 02"},
+                {"name": "Core", "is_company": True},
+            ]
+        )
+        cls.contact_a = cls.env["res.partner"].create(
+            {"name": "Alice Acme", "parent_id": cls.customer_a.id}
+        )
+        cls.category = cls.env["product.category"].create({"name": "Salesperf Widgets"})
+        cls.product_x, cls.product_y = cls.env["product.product"].create(
+            [
+                {
+                    "name": "Widget X",
+                    "categ_id": cls.category.id,
+                    "list_price": 100.0,
+                    "taxes_id": False,
+                },
+                {
+                    "name": "Widget Y",
+                    "categ_id": cls.category.id,
+                    "list_price": 40.0,
+                    "taxes_id": False,
+                },
+            ]
+        )
+
+    @classmethod
+    def _create_order(cls, user, partner, order_date, lines, pricelist=None, state="sale"):
+        """A sale order of ``user`` dated ``order_date`` (a date or datetime).
+
+        ``lines`` are ``(product, quantity, unit price, unit cost)`` tuples.
+        """
+        team = cls.team_south if user == cls.tom else cls.team_north
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "user_id": user.id,
+                "team_id": team.id,
+                "company_id": cls.company.id,
+                "pricelist_id": (pricelist or cls.pricelist_xsa).id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "price_unit": price,
+                            "purchase_price": cost,
+                            "tax_id": False,
+                        }
+                    )
+                    for product, quantity, price, cost in lines
+                ],
+            }
+        )
+        if state == "sale":
+            order.action_confirm()
+        elif state == "cancel":
+            order._action_cancel()
+        if isinstance(order_date, date) and not isinstance(order_date, datetime):
+            order_date = datetime.combine(order_date, datetime.min.time().replace(hour=10))
+        # confirming stamps the order with the current time: date it afterwards
+        order.date_order = order_date
+        return order
+
+    def _facts(self, user=None, domain=()):
+        facts = self.env["salesperf.sale.fact"]
+        if user:
+            facts = facts.with_user(user)
+        return facts.search([("company_id", "=", self.company.id), *domain])
