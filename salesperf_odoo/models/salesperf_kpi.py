@@ -1,0 +1,271 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, models
+
+from ..engine.kpi import MEASURES, classify_customers, derive_kpis
+from ..engine.periods import previous_period, same_period_last_year
+
+#: Entity field of each dimension on the fact models and on crm.lead.
+DIMENSIONS = {"user": "user_id", "team": "team_id", "company": "company_id"}
+
+
+class SalesperfKpi(models.AbstractModel):
+    """Measures every KPI of a period per salesperson, team or company.
+
+    Each source is read with one grouped query (``_read_group``) per measure
+    family, whatever the number of order lines or entities; the formulas
+    live in the computing core (``engine.kpi``). Results are keyed by
+    ``(entity id, company id)``: amounts are never summed across companies,
+    whose currencies may differ. Every read goes through the user's access
+    rules, so a salesperson measures only what they may see.
+    """
+
+    _name = "salesperf.kpi"
+    _description = "Sales Performance KPI Computation"
+
+    # ------------------------------------------------------------
+    # PUBLIC API
+    # ------------------------------------------------------------
+
+    @api.model
+    def _compute_kpis(self, period, dimension, companies):
+        """``{(entity_id, company_id): {kpi code: value}}`` for one period."""
+        return {
+            key: derive_kpis(measures)
+            for key, measures in self._compute_measures(period, dimension, companies).items()
+        }
+
+    @api.model
+    def _compute_kpi_comparison(self, period, dimension, companies):
+        """KPIs of ``period``, of the period before and of the same one a year earlier.
+
+        :returns: ``{key: {"current": kpis, "previous": kpis, "last_year": kpis}}``
+            for every key present in any of the three periods (missing
+            periods give the KPIs of empty measures).
+        """
+        periods = {
+            "current": period,
+            "previous": previous_period(period),
+            "last_year": same_period_last_year(period),
+        }
+        results = {
+            name: self._compute_kpis(value, dimension, companies) for name, value in periods.items()
+        }
+        empty = derive_kpis({})
+        keys = set().union(*results.values())
+        return {key: {name: results[name].get(key, empty) for name in periods} for key in keys}
+
+    # ------------------------------------------------------------
+    # MEASURES
+    # ------------------------------------------------------------
+
+    @api.model
+    def _compute_measures(self, period, dimension, companies):
+        """``{(entity_id, company_id): {measure: value}}`` for one period."""
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"Unknown KPI dimension {dimension!r}")
+        measures = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+        for measure_method in self._kpi_measure_methods():
+            for key, values in measure_method(period, dimension, companies).items():
+                # every measure is an additive sum: families that count the
+                # same measure (completeness of customers and of
+                # opportunities) add up
+                for measure, value in values.items():
+                    measures[key][measure] += value or 0
+        return dict(measures)
+
+    def _kpi_measure_methods(self):
+        """Hook: the methods measuring one family each, as ``method(period,
+        dimension, companies) -> {key: {measure: value}}``."""
+        return [
+            self._measure_sales,
+            self._measure_customers,
+            self._measure_pipeline,
+            self._measure_closed_opportunities,
+            self._measure_activities,
+            self._measure_open_opportunity_completeness,
+        ]
+
+    @api.model
+    def _groupby(self, dimension):
+        entity = DIMENSIONS[dimension]
+        return [entity] if entity == "company_id" else [entity, "company_id"]
+
+    @api.model
+    def _key(self, dimension, groups):
+        """``(entity_id, company_id)`` from the leading values of a read_group row."""
+        if DIMENSIONS[dimension] == "company_id":
+            return groups[0].id, groups[0].id
+        return groups[0].id, groups[1].id
+
+    @api.model
+    def _grouped(self, model, domain, dimension, aggregates, extra_groupby=()):
+        """Rows of one ``_read_group`` as ``(key, extra group values, aggregates)``."""
+        groupby = self._groupby(dimension)
+        for row in model._read_group(domain, [*groupby, *extra_groupby], aggregates):
+            yield (
+                self._key(dimension, row),
+                row[len(groupby) : len(groupby) + len(extra_groupby)],
+                row[len(groupby) + len(extra_groupby) :],
+            )
+
+    @api.model
+    def _fact_domain(self, period, companies):
+        return [
+            ("date", ">=", period.start),
+            ("date", "<=", period.end),
+            ("company_id", "in", companies.ids),
+        ]
+
+    @api.model
+    def _datetime_bounds(self, period):
+        """UTC bounds ``[start, end)`` of the period's days in the company time zone.
+
+        The same time zone as the facts' dates: the current company's
+        address, UTC when it has none.
+        """
+        tz = pytz.timezone(self.env.company.partner_id.tz or "UTC")
+
+        def to_utc(day):
+            local = tz.localize(datetime.combine(day, time.min))
+            return local.astimezone(pytz.UTC).replace(tzinfo=None)
+
+        return to_utc(period.start), to_utc(period.end + timedelta(days=1))
+
+    @api.model
+    def _measure_sales(self, period, dimension, companies):
+        facts = self.env["salesperf.sale.fact"]
+        aggregates = ["revenue:sum", "margin:sum", "quantity:sum", "order_reference:count_distinct"]
+        return {
+            key: {"revenue": revenue, "margin": margin, "quantity": quantity, "orders": orders}
+            for key, _extra, (revenue, margin, quantity, orders) in self._grouped(
+                facts, self._fact_domain(period, companies), dimension, aggregates
+            )
+        }
+
+    @api.model
+    def _measure_customers(self, period, dimension, companies):
+        """Customers, new and returning customers, and their data completeness."""
+        facts = self.env["salesperf.sale.fact"]
+        domain = [*self._fact_domain(period, companies), ("commercial_partner_id", "!=", False)]
+        pairs = [
+            (key, (customer.id, key[1]))
+            for key, (customer,), _aggregates in self._grouped(
+                facts, domain, dimension, [], extra_groupby=["commercial_partner_id"]
+            )
+        ]
+        if not pairs:
+            return {}
+        customer_ids = list({customer for _key, (customer, _company) in pairs})
+        # sudo: whether a customer is new depends on the company's whole
+        # history, including orders of colleagues the user may not read; only
+        # first purchase dates leave this query, never amounts.
+        first_purchase = {
+            (customer.id, company.id): first
+            for customer, company, first in facts.sudo()._read_group(
+                [
+                    ("commercial_partner_id", "in", customer_ids),
+                    ("company_id", "in", companies.ids),
+                ],
+                ["commercial_partner_id", "company_id"],
+                ["date:min"],
+            )
+        }
+        counts = classify_customers(pairs, first_purchase, period.start)
+        complete_ids = set(
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("id", "in", customer_ids),
+                    *self.env["salesperf.completeness.rule"]._complete_domain(
+                        "customer", companies
+                    ),
+                ]
+            )
+            .ids
+        )
+        for key, (customer, _company) in set(pairs):
+            row = counts[key]
+            row["records_checked"] = row.get("records_checked", 0) + 1
+            row["records_complete"] = row.get("records_complete", 0) + (customer in complete_ids)
+        return counts
+
+    @api.model
+    def _opportunity_domain(self, companies):
+        return [("type", "=", "opportunity"), ("company_id", "in", companies.ids)]
+
+    @api.model
+    def _measure_pipeline(self, period, dimension, companies):
+        domain = [
+            *self._opportunity_domain(companies),
+            ("probability", "<", 100),
+            ("date_deadline", ">=", period.start),
+            ("date_deadline", "<=", period.end),
+        ]
+        return {
+            key: {"pipeline_value": expected, "weighted_pipeline": weighted}
+            for key, _extra, (expected, weighted) in self._grouped(
+                self.env["crm.lead"],
+                domain,
+                dimension,
+                ["expected_revenue:sum", "prorated_revenue:sum"],
+            )
+        }
+
+    @api.model
+    def _measure_closed_opportunities(self, period, dimension, companies):
+        start, end = self._datetime_bounds(period)
+        closed = [
+            *self._opportunity_domain(companies),
+            ("date_closed", ">=", start),
+            ("date_closed", "<", end),
+        ]
+        leads = self.env["crm.lead"].with_context(active_test=False)
+        result = defaultdict(dict)
+        won = [*closed, ("active", "=", True), ("probability", "=", 100)]
+        aggregates = ["__count", "expected_revenue:sum", "day_close:sum", "day_close:count"]
+        for key, _extra, (count, value, days, with_days) in self._grouped(
+            leads, won, dimension, aggregates
+        ):
+            result[key].update(
+                won_count=count, won_value=value, cycle_days_total=days, cycle_count=with_days
+            )
+        lost = [*closed, ("active", "=", False), ("probability", "=", 0)]
+        for key, _extra, (count,) in self._grouped(leads, lost, dimension, ["__count"]):
+            result[key]["lost_count"] = count
+        return result
+
+    @api.model
+    def _measure_activities(self, period, dimension, companies):
+        return {
+            key: {"activities_done": count}
+            for key, _extra, (count,) in self._grouped(
+                self.env["salesperf.activity.fact"],
+                self._fact_domain(period, companies),
+                dimension,
+                ["__count"],
+            )
+        }
+
+    @api.model
+    def _measure_open_opportunity_completeness(self, period, dimension, companies):
+        """Completeness of the opportunities open now (not of the period:
+        their past state is not kept). Added to the customers' counts."""
+        leads = self.env["crm.lead"]
+        domain = [*self._opportunity_domain(companies), ("probability", "<", 100)]
+        complete_domain = self.env["salesperf.completeness.rule"]._complete_domain(
+            "opportunity", companies
+        )
+        result = defaultdict(lambda: {"records_checked": 0, "records_complete": 0})
+        for key, _extra, (count,) in self._grouped(leads, domain, dimension, ["__count"]):
+            result[key]["records_checked"] = count
+        for key, _extra, (count,) in self._grouped(
+            leads, [*domain, *complete_domain], dimension, ["__count"]
+        ):
+            result[key]["records_complete"] = count
+        return result

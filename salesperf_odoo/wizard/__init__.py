@@ -1,0 +1,1 @@
+from . import salesperf_kpi_review
