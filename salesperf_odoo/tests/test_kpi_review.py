@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from datetime import date
 
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
 from odoo.addons.salesperf_odoo.engine.kpi import KPI_CODES
@@ -64,7 +64,7 @@ class TestKpiReview(SalesperfKpiCommon):
         revenue = review.line_ids.filtered(lambda line: line.kpi == "revenue")
         # Q1 2025: 100 (Jan) + 200 (Feb) + 1000 (Mar) = 1300
         self.assertAlmostEqual(revenue.value, 1300.0)
-        with self.assertRaises(UserError):
+        with self.assertRaises(ValidationError):
             review.write(
                 {"period_kind": "custom", "date_from": "2025-03-10", "date_to": "2025-03-01"}
             )

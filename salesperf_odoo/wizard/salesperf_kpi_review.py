@@ -1,10 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools.misc import formatLang
 
 from ..engine.kpi import KPI_DEFINITIONS, compare
 from ..engine.periods import Period, period_containing
+from ..models.salesperf_kpi import DIMENSIONS
 
 KPI_UNITS = {kpi.code: kpi.unit for kpi in KPI_DEFINITIONS}
 
@@ -67,7 +68,7 @@ class SalesperfKpiReview(models.TransientModel):
     def _check_dates(self):
         for review in self:
             if review.date_to < review.date_from:
-                raise UserError(_("The period must end on or after the day it starts."))
+                raise ValidationError(_("The period must end on or after the day it starts."))
 
     def _get_period(self):
         self.ensure_one()
@@ -84,7 +85,6 @@ class SalesperfKpiReview(models.TransientModel):
         return True
 
     def _prepare_lines(self, comparison):
-        field_name = {"user": "user_id", "team": "team_id", "company": "company_id"}
         lines = []
         for (entity_id, company_id), periods in comparison.items():
             for sequence, kpi in enumerate(KPI_DEFINITIONS):
@@ -94,7 +94,7 @@ class SalesperfKpiReview(models.TransientModel):
                 lines.append(
                     {
                         "review_id": self.id,
-                        field_name[self.dimension]: entity_id,
+                        DIMENSIONS[self.dimension]: entity_id,
                         "company_id": company_id,
                         "sequence": sequence,
                         "kpi": kpi.code,
