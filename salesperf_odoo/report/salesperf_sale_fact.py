@@ -39,7 +39,7 @@ class SalesperfSaleFact(models.Model):
     res_model = fields.Char(string="Source Model", readonly=True)
     res_id = fields.Many2oneReference(string="Source Line", model_field="res_model", readonly=True)
     order_reference = fields.Char(
-        string="Order", readonly=True, aggregator="count_distinct", help="Orders (distinct)"
+        string="Orders", readonly=True, aggregator="count_distinct", help="Distinct orders"
     )
     order_name = fields.Char(string="Order Reference", readonly=True)
     date = fields.Date(

@@ -42,6 +42,11 @@ class TestKpiReview(SalesperfKpiCommon):
         # 200 / 300 × 100 = 66.67, kept to one decimal
         self.assertEqual(revenue.last_year_change, 66.7)
         self.assertIn("500.00", revenue.value_display)
+        self.assertEqual(revenue.previous_change_display, "+150.0 %")
+        self.assertEqual(review.display_name, "KPIs by Salesperson, 03/01/2025 – 03/31/2025")
+        action = review.action_analyse()
+        self.assertEqual(action["domain"], [("review_id", "=", review.id)])
+        self.assertEqual(action["context"], {"group_by": ["user_id"]})
 
     def test_undefined_ratio_is_shown_as_not_applicable(self):
         review = self._review(self.lena, reference_date=date(2025, 2, 3))
@@ -57,6 +62,8 @@ class TestKpiReview(SalesperfKpiCommon):
         self.assertEqual(tom_aov.value_display, "–")
         self.assertFalse(tom_aov.is_defined)
         self.assertTrue(tom_aov.previous_defined)
+        # no change can be computed against a value that is not applicable
+        self.assertEqual(tom_aov.previous_change_display, "–")
 
     def test_quarter_and_custom_periods(self):
         review = self._review(self.lena, period_kind="quarter", dimension="company")

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_date, formatLang
 
 from ..engine.kpi import KPI_DEFINITIONS, compare
 from ..engine.periods import Period, period_containing
@@ -56,6 +56,17 @@ class SalesperfKpiReview(models.TransientModel):
     )
     line_ids = fields.One2many("salesperf.kpi.review.line", "review_id", string="KPIs")
 
+    @api.depends("dimension", "date_from", "date_to")
+    def _compute_display_name(self):
+        labels = dict(self._fields["dimension"]._description_selection(self.env))
+        for review in self:
+            review.display_name = _(
+                "KPIs by %(dimension)s, %(start)s – %(end)s",
+                dimension=labels.get(review.dimension, ""),
+                start=format_date(self.env, review.date_from),
+                end=format_date(self.env, review.date_to),
+            )
+
     @api.depends("period_kind", "reference_date")
     def _compute_dates(self):
         for review in self:
@@ -84,6 +95,19 @@ class SalesperfKpiReview(models.TransientModel):
         self.env["salesperf.kpi.review.line"].create(self._prepare_lines(comparison))
         return True
 
+    def action_analyse(self):
+        """The review's lines in a list grouped by entity (no pivot: KPIs of
+        different units must not be totalled)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.display_name,
+            "res_model": "salesperf.kpi.review.line",
+            "view_mode": "list",
+            "domain": [("review_id", "=", self.id)],
+            "context": {"group_by": [DIMENSIONS[self.dimension]]},
+        }
+
     def _prepare_lines(self, comparison):
         lines = []
         for (entity_id, company_id), periods in comparison.items():
@@ -91,6 +115,8 @@ class SalesperfKpiReview(models.TransientModel):
                 current = periods["current"][kpi.code]
                 previous = periods["previous"][kpi.code]
                 last_year = periods["last_year"][kpi.code]
+                previous_change = compare(current, previous)[1]
+                last_year_change = compare(current, last_year)[1]
                 lines.append(
                     {
                         "review_id": self.id,
@@ -100,12 +126,14 @@ class SalesperfKpiReview(models.TransientModel):
                         "kpi": kpi.code,
                         "value": current,
                         "previous_value": previous,
-                        "previous_change": compare(current, previous)[1],
+                        "previous_change": previous_change,
                         "last_year_value": last_year,
-                        "last_year_change": compare(current, last_year)[1],
+                        "last_year_change": last_year_change,
                         "is_defined": current is not None,
                         "previous_defined": previous is not None,
                         "last_year_defined": last_year is not None,
+                        "previous_change_defined": previous_change is not None,
+                        "last_year_change_defined": last_year_change is not None,
                     }
                 )
         return lines
@@ -156,9 +184,13 @@ class SalesperfKpiReviewLine(models.TransientModel):
     is_defined = fields.Boolean(readonly=True)
     previous_defined = fields.Boolean(readonly=True)
     last_year_defined = fields.Boolean(readonly=True)
+    previous_change_defined = fields.Boolean(readonly=True)
+    last_year_change_defined = fields.Boolean(readonly=True)
     value_display = fields.Char(string="Value", compute="_compute_displays")
     previous_display = fields.Char(string="Previous Period", compute="_compute_displays")
     last_year_display = fields.Char(string="Same Period Last Year", compute="_compute_displays")
+    previous_change_display = fields.Char(string="vs Previous", compute="_compute_displays")
+    last_year_change_display = fields.Char(string="vs Last Year", compute="_compute_displays")
 
     @api.depends("kpi")
     def _compute_definition(self):
@@ -181,6 +213,19 @@ class SalesperfKpiReviewLine(models.TransientModel):
             line.value_display = line._format(line.value, line.is_defined)
             line.previous_display = line._format(line.previous_value, line.previous_defined)
             line.last_year_display = line._format(line.last_year_value, line.last_year_defined)
+            line.previous_change_display = line._format_change(
+                line.previous_change, line.previous_change_defined
+            )
+            line.last_year_change_display = line._format_change(
+                line.last_year_change, line.last_year_change_defined
+            )
+
+    def _format_change(self, change, defined):
+        """A change in %, signed, or "–" when it has no reference to compare with."""
+        if not defined:
+            return "–"
+        sign = "+" if change > 0 else ""
+        return f"{sign}{formatLang(self.env, change, digits=1)} %"
 
     def _format(self, value, defined):
         """A KPI value as the user reads it, in the unit of its KPI."""
