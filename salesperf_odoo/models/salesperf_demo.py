@@ -505,11 +505,16 @@ class SalesperfDemo(models.AbstractModel):
         for customer in customers:
             customers_by_user[customer.user_id].append(customer)
 
-        def pick(day):
+        def order_vals(day, qty_factor):
+            """Values of one order on ``day``: salesperson by strength, one of
+            their customers, the second currency for about 15 % of orders."""
             user = rng.choices(users, weights=weights)[0][0]
             customer = rng.choice(customers_by_user[user])
             pricelist = second_pricelist if rng.random() < 0.15 else main_pricelist
-            return self._demo_order_datetime(rng, day, now), user, customer, pricelist
+            date_order = self._demo_order_datetime(rng, day, now)
+            return self._demo_order_vals(
+                rng, date_order, user, user.sale_team_id, customer, pricelist, products, qty_factor
+            )
 
         orders = SaleOrder
         dates_by_order = {}
@@ -523,19 +528,7 @@ class SalesperfDemo(models.AbstractModel):
             count = max(1, round(count * elapsed))
             vals_list = []
             for _i in range(count):
-                date_order, user, customer, pricelist = pick(rng.choice(business_days))
-                vals_list.append(
-                    self._demo_order_vals(
-                        rng,
-                        date_order,
-                        user,
-                        user.sale_team_id,
-                        customer,
-                        pricelist,
-                        products,
-                        trend,
-                    )
-                )
+                vals_list.append(order_vals(rng.choice(business_days), trend))
             target = (
                 MONTHLY_REVENUE
                 * 1.015**index
@@ -564,34 +557,10 @@ class SalesperfDemo(models.AbstractModel):
         quotation_vals, cancel_vals = [], []
         for _i in range(8):
             day = today - timedelta(days=rng.randint(0, 30))
-            date_order, user, customer, pricelist = pick(day)
-            quotation_vals.append(
-                self._demo_order_vals(
-                    rng,
-                    date_order,
-                    user,
-                    user.sale_team_id,
-                    customer,
-                    pricelist,
-                    products,
-                    1.15,
-                )
-            )
+            quotation_vals.append(order_vals(day, 1.15))
         for _i in range(6):
             day = today - timedelta(days=rng.randint(15, DEMO_MONTHS * 30))
-            date_order, user, customer, pricelist = pick(day)
-            cancel_vals.append(
-                self._demo_order_vals(
-                    rng,
-                    date_order,
-                    user,
-                    user.sale_team_id,
-                    customer,
-                    pricelist,
-                    products,
-                    1.0,
-                )
-            )
+            cancel_vals.append(order_vals(day, 1.0))
         SaleOrder.create(quotation_vals)
         SaleOrder.create(cancel_vals).with_context(disable_cancel_warning=True).action_cancel()
         _logger.info(
