@@ -1,0 +1,134 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+"""Target splitting, attainment and pacing.
+
+Splitting turns a parent target into children whose amounts add up to the
+parent **exactly**, to the currency's rounding: shares are computed in whole
+rounding units, each child gets the floor of its share, and the units left
+over go one by one to the children with the largest remainders; among equal
+remainders, to the child listed first (the *largest remainder* rule).
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+#: Pacing statuses, from best to worst.
+STATUSES = ("ahead", "on_track", "at_risk", "behind")
+
+
+def _units(amount, rounding):
+    """``amount`` as a whole number of rounding units (exact, no float drift)."""
+    units = Fraction(str(amount)) / Fraction(str(rounding))
+    if units.denominator != 1:
+        raise ValueError(f"{amount} is not a multiple of the rounding {rounding}")
+    return units.numerator
+
+
+def split_amount(total, weights, rounding=0.01):
+    """Split ``total`` in proportion to ``weights``, summing exactly to it.
+
+    :param total: amount to split, a multiple of ``rounding``, 0 or more.
+    :param weights: one non-negative weight per child, not all 0.
+    :param rounding: the currency's rounding (0.01 for cents, 1 for counts).
+    :returns: a list of amounts, one per child, in the order of ``weights``.
+    """
+    if total < 0:
+        raise ValueError("A target cannot be negative")
+    if not weights:
+        raise ValueError("Nothing to split into")
+    if any(weight < 0 for weight in weights):
+        raise ValueError("Split weights cannot be negative")
+    weights = [Fraction(str(weight)) for weight in weights]
+    weight_total = sum(weights)
+    if not weight_total:
+        raise ValueError("Split weights cannot all be 0")
+    units = _units(total, rounding)
+    exact = [units * weight / weight_total for weight in weights]
+    floors = [share.numerator // share.denominator for share in exact]
+    left_over = units - sum(floors)
+    # largest remainder first; equal remainders: the child listed first
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for index in order[:left_over]:
+        floors[index] += 1
+    step = Fraction(str(rounding))
+    return [float(units_ * step) for units_ in floors]
+
+
+def history_weights(history):
+    """Weights from each child's history (e.g. last year's sales), or ``None``
+    when there is no history at all (the caller then splits equally)."""
+    cleaned = [max(value or 0, 0) for value in history]
+    return cleaned if any(cleaned) else None
+
+
+def seasonal_weights(monthly_history, months):
+    """Weights of ``months`` (1-12) from the monthly profile of past years.
+
+    :param monthly_history: ``{(year, month): amount}`` over 1 to 3 past years.
+    :param months: the months to weigh, e.g. ``[1, 2, 3]`` for a first quarter.
+    :returns: one weight per month (the month's total over all years), or
+        ``None`` when those months have no history.
+    """
+    profile = dict.fromkeys(months, 0)
+    for (_year, month), amount in monthly_history.items():
+        if month in profile:
+            profile[month] += max(amount or 0, 0)
+    weights = [profile[month] for month in months]
+    return weights if any(weights) else None
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Where an entity stands against a target on a given day."""
+
+    target: float
+    actual: float
+    attainment: float | None  # actual / target × 100
+    gap: float  # what is left to reach the target (0 once reached)
+    expected_to_date: float  # target × elapsed working days / working days
+    run_rate: float | None  # projection to period end at the pace so far
+    status: str
+    coverage: float | None  # pipeline expected in the rest of the period / gap
+
+
+def pace(target, actual, elapsed_days, total_days, thresholds, pipeline=0.0):
+    """Attainment, gap, expected-to-date, run-rate, status and coverage.
+
+    :param elapsed_days: working days of the period up to the day, included.
+    :param total_days: working days of the whole period.
+    :param thresholds: ``(ahead, on_track, at_risk)`` minimum ratios of
+        actual to expected-to-date, e.g. ``(1.1, 0.95, 0.8)``; below the last
+        one the status is "behind".
+    :param pipeline: weighted open pipeline expected to close in the rest of
+        the period.
+    """
+    if total_days <= 0:
+        raise ValueError("A period needs at least one working day")
+    elapsed_days = min(max(elapsed_days, 0), total_days)
+    ahead, on_track, at_risk = thresholds
+    if not ahead >= on_track >= at_risk:
+        raise ValueError("Pacing thresholds must decrease: ahead ≥ on track ≥ at risk")
+    expected = target * elapsed_days / total_days
+    gap = max(target - actual, 0)
+    if not expected:
+        # first day of the period, or a zero target: nothing was expected yet
+        status = "ahead" if actual > 0 else "on_track"
+    else:
+        ratio = actual / expected
+        status = next(
+            (
+                name
+                for name, minimum in zip(STATUSES[:3], thresholds, strict=True)
+                if ratio >= minimum
+            ),
+            "behind",
+        )
+    return Pacing(
+        target=target,
+        actual=actual,
+        attainment=actual / target * 100 if target else None,
+        gap=gap,
+        expected_to_date=expected,
+        run_rate=actual * total_days / elapsed_days if elapsed_days else None,
+        status=status,
+        coverage=pipeline / gap if gap else None,
+    )

@@ -1,0 +1,91 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import pytest
+
+from engine.targets import history_weights, pace, seasonal_weights, split_amount
+
+THRESHOLDS = (1.1, 0.95, 0.8)
+
+
+def test_equal_split_places_the_remainder_on_the_first_children():
+    # 100.00 in 3 = 33.333...: 10000 cents → 3333 each, 1 cent left, remainders
+    # equal, so the first child gets it: 33.34 + 33.33 + 33.33 = 100.00
+    assert split_amount(100, [1, 1, 1]) == [33.34, 33.33, 33.33]
+    # 0.05 in 3: 5 cents → 1 each, 2 left → first two: 0.02 + 0.02 + 0.01
+    assert split_amount(0.05, [1, 1, 1]) == [0.02, 0.02, 0.01]
+
+
+def test_split_by_share_largest_remainder_wins():
+    # 1000 by 2 : 3 : 5 with cents: 200, 300, 500 exactly
+    assert split_amount(1000, [2, 3, 5]) == [200.0, 300.0, 500.0]
+    # 10 units (rounding 1) by 1 : 1 : 1 : 3 = 1.667, 1.667, 1.667, 5
+    # floors 1 + 1 + 1 + 5 = 8, 2 left to the largest remainders (0.667 each,
+    # the first two listed): 2, 2, 1, 5
+    assert split_amount(10, [1, 1, 1, 3], rounding=1) == [2.0, 2.0, 1.0, 5.0]
+    # 100.00 by last year's 333.33 / 666.67: 3333.3 / 6666.7 cents → 3333 + 6666,
+    # 1 cent left to the larger remainder (0.7, the second): 33.33 + 66.67
+    assert split_amount(100, [333.33, 666.67]) == [33.33, 66.67]
+
+
+def test_split_always_sums_to_the_parent():
+    weights = [0.3, 1.7, 2.9, 0.1, 5.5, 3.3, 0.7]
+    for total in (0, 0.01, 99.99, 1234.56, 1000000.01):
+        parts = split_amount(total, weights)
+        assert round(sum(parts), 2) == total
+        assert all(round(part, 2) == part for part in parts)
+
+
+def test_split_refuses_bad_input():
+    with pytest.raises(ValueError, match="cannot be negative"):
+        split_amount(-1, [1])
+    with pytest.raises(ValueError, match="all be 0"):
+        split_amount(10, [0, 0])
+    with pytest.raises(ValueError, match="weights cannot be negative"):
+        split_amount(10, [1, -1])
+    with pytest.raises(ValueError, match="not a multiple"):
+        split_amount(10.005, [1, 1])
+    with pytest.raises(ValueError, match="Nothing to split"):
+        split_amount(10, [])
+
+
+def test_history_and_seasonal_weights():
+    assert history_weights([120.0, 0, None, -5]) == [120.0, 0, 0, 0]
+    assert history_weights([0, None]) is None  # no history: equal split instead
+    # Q1 profile over two years: Jan 10 + 30 = 40, Feb 20 + 20 = 40, Mar 0 + 20 = 20
+    history = {(2023, 1): 10, (2023, 2): 20, (2024, 1): 30, (2024, 2): 20, (2024, 3): 20,
+               (2024, 7): 999}  # fmt: skip
+    assert seasonal_weights(history, [1, 2, 3]) == [40, 40, 20]
+    assert seasonal_weights(history, [4, 5, 6]) is None
+
+
+def test_pacing_halfway_behind_with_coverage():
+    # target 10000 over 20 working days, 10 elapsed: expected 5000;
+    # actual 3500 → 3500 / 5000 = 0.70 < 0.80: behind
+    p = pace(10000, 3500, 10, 20, THRESHOLDS, pipeline=9750)
+    assert p.expected_to_date == 5000
+    assert p.attainment == pytest.approx(35.0)  # 3500 / 10000 × 100
+    assert p.gap == 6500  # 10000 - 3500
+    assert p.run_rate == pytest.approx(7000)  # 3500 × 20 / 10
+    assert p.status == "behind"
+    assert p.coverage == pytest.approx(1.5)  # 9750 / 6500
+
+
+def test_pacing_statuses_at_the_thresholds():
+    # expected 5000 at mid-period; ratios 1.1 / 0.95 / 0.8 exactly hit each status
+    assert pace(10000, 5500, 10, 20, THRESHOLDS).status == "ahead"
+    assert pace(10000, 4750, 10, 20, THRESHOLDS).status == "on_track"
+    assert pace(10000, 4000, 10, 20, THRESHOLDS).status == "at_risk"
+    assert pace(10000, 3999, 10, 20, THRESHOLDS).status == "behind"
+
+
+def test_pacing_edges():
+    done = pace(1000, 1200, 20, 20, THRESHOLDS)
+    # target exceeded: no gap, no coverage needed; 1200 / 1000 = 1.2 ≥ 1.1: ahead
+    assert (done.gap, done.coverage, done.status) == (0, None, "ahead")
+    assert done.attainment == pytest.approx(120.0)
+    start = pace(1000, 0, 0, 20, THRESHOLDS)
+    assert (start.expected_to_date, start.run_rate, start.status) == (0, None, "on_track")
+    assert pace(0, 0, 5, 20, THRESHOLDS).attainment is None
+    with pytest.raises(ValueError, match="at least one working day"):
+        pace(1000, 0, 0, 0, THRESHOLDS)
+    with pytest.raises(ValueError, match="must decrease"):
+        pace(1000, 0, 1, 20, (0.8, 0.95, 1.1))
