@@ -3,7 +3,7 @@
     "name": "Sales Performance",
     "version": "18.0.1.0.0",
     "category": "Sales/Sales",
-    "summary": "Unified sales facts, KPIs per salesperson, team and company",
+    "summary": "Sales facts, KPIs and targets per salesperson, team and company",
     "author": "salesperf_odoo contributors",
     "website": "https://github.com/salesperf-odoo/salesperf_odoo",
     "license": "LGPL-3",
@@ -21,7 +21,11 @@
         "report/salesperf_activity_fact_views.xml",
         "views/salesperf_external_sale_views.xml",
         "views/salesperf_completeness_rule_views.xml",
+        "views/res_config_settings_views.xml",
         "wizard/salesperf_kpi_review_views.xml",
+        # the split action is referenced by the target form
+        "wizard/salesperf_target_wizard_views.xml",
+        "views/salesperf_target_views.xml",
         # menus last: they point to the actions above
         "views/salesperf_menus.xml",
     ],

@@ -1,1 +1,3 @@
 from . import salesperf_kpi_review
+from . import salesperf_target_revision
+from . import salesperf_target_split

@@ -1,0 +1,61 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from datetime import datetime, time, timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    salesperf_pace_ahead = fields.Float(
+        string="Ahead From",
+        default=1.10,
+        help="Actual / expected-to-date from which a target is ahead.",
+    )
+    salesperf_pace_on_track = fields.Float(string="On Track From", default=0.95)
+    salesperf_pace_at_risk = fields.Float(
+        string="At Risk From", default=0.80, help="Below this ratio a target is behind."
+    )
+
+    @api.constrains("salesperf_pace_ahead", "salesperf_pace_on_track", "salesperf_pace_at_risk")
+    def _check_salesperf_pacing_thresholds(self):
+        for company in self:
+            ahead, on_track, at_risk = company._salesperf_pacing_thresholds()
+            if not ahead >= on_track >= at_risk >= 0:
+                raise ValidationError(
+                    _("Pacing thresholds must decrease: ahead ≥ on track ≥ at risk ≥ 0.")
+                )
+
+    def _salesperf_pacing_thresholds(self):
+        self.ensure_one()
+        return (
+            self.salesperf_pace_ahead,
+            self.salesperf_pace_on_track,
+            self.salesperf_pace_at_risk,
+        )
+
+    def _salesperf_working_days(self, period, today):
+        """(elapsed, total) working days of ``period`` in the company calendar.
+
+        Elapsed counts the days up to ``today`` included; without a calendar,
+        Monday to Friday are working days.
+        """
+        self.ensure_one()
+        calendar = self.resource_calendar_id
+
+        def count(start, end):
+            if end < start:
+                return 0
+            if not calendar:
+                return sum(
+                    (start + timedelta(days=offset)).weekday() < 5
+                    for offset in range((end - start).days + 1)
+                )
+            return calendar.get_work_duration_data(
+                datetime.combine(start, time.min),
+                datetime.combine(end + timedelta(days=1), time.min),
+                compute_leaves=True,
+            )["days"]
+
+        return count(period.start, min(today, period.end)), count(period.start, period.end)

@@ -1,0 +1,14 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    salesperf_pace_ahead = fields.Float(related="company_id.salesperf_pace_ahead", readonly=False)
+    salesperf_pace_on_track = fields.Float(
+        related="company_id.salesperf_pace_on_track", readonly=False
+    )
+    salesperf_pace_at_risk = fields.Float(
+        related="company_id.salesperf_pace_at_risk", readonly=False
+    )

@@ -1,0 +1,294 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from datetime import date
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, freeze_time, new_test_user, tagged
+
+from .test_kpi import SalesperfKpiCommon
+
+
+class SalesperfTargetCommon(SalesperfKpiCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env,
+            login="director",
+            name="Director",
+            groups="sales_team.group_sale_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        # Sam leads North (Sonia and Sam); nobody leads South
+        cls.team_north.user_id = cls.sam
+        cls.Target = cls.env["salesperf.target"]
+
+    def _target(self, **values):
+        return self.Target.create(
+            {
+                "scope": "user",
+                "user_id": self.sonia.id,
+                "metric": "revenue",
+                "period_kind": "month",
+                "date_from": date(2025, 3, 1),
+                "amount": 1000.0,
+                "company_id": self.company.id,
+                **values,
+            }
+        )
+
+    def _split(self, target, split_by, method, user=None):
+        wizard = self.env["salesperf.target.split"]
+        if user:
+            wizard = wizard.with_user(user)
+        split = wizard.create({"target_id": target.id, "split_by": split_by, "method": method})
+        split.action_preview()
+        return split
+
+
+@tagged("post_install", "-at_install")
+class TestTarget(SalesperfTargetCommon):
+    def test_bad_targets_are_refused_and_nothing_is_written(self):
+        self._target()
+        for values, message in [
+            ({}, "There is already a target"),
+            ({"user_id": self.tom.id, "amount": -5.0}, "cannot be negative"),
+            ({"user_id": self.tom.id, "date_from": date(2025, 3, 2)}, "first day of its period"),
+            ({"scope": "team", "user_id": False}, "needs a sales team"),
+        ]:
+            with (
+                self.subTest(message),
+                self.assertRaisesRegex(ValidationError, message),
+                self.env.cr.savepoint(),
+            ):
+                self._target(**values)
+        self.assertEqual(self.Target.search_count([("company_id", "=", self.company.id)]), 1)
+
+    def test_confirmed_target_changes_only_through_a_tracked_revision(self):
+        target = self._target()
+        target.action_confirm()
+        with self.assertRaisesRegex(UserError, "Confirmed targets are locked"):
+            target.amount = 2000.0
+        wizard = Form(
+            self.env["salesperf.target.revision"].with_context(
+                default_target_id=target.id, default_amount=target.amount
+            )
+        )
+        wizard.amount = 1200.0
+        wizard.reason = "Key account moved to Sonia"
+        wizard.save().action_apply()
+        self.assertEqual(target.amount, 1200.0)
+        self.assertIn("Key account moved to Sonia", target.message_ids[0].body)
+        self.assertIn("1000.0", target.message_ids[0].body)
+        with self.assertRaisesRegex(UserError, "needs a reason"):
+            target._revise(1300.0, "  ")
+        self.assertEqual(target.amount, 1200.0)
+
+    @freeze_time("2025-03-14 12:00:00")
+    def test_attainment_and_pacing(self):
+        target = self._target()
+        # March 2025 has 21 working days (3-7, 10-14, 17-21, 24-28, 31);
+        # 10 of them up to Friday 14 March included.
+        # Sonia's March revenue: 400 + 100 = 500 (20 March order counted: facts
+        # are what was confirmed, whatever today is).
+        self.assertAlmostEqual(target.actual, 500.0)
+        self.assertAlmostEqual(target.attainment, 50.0)  # 500 / 1000 × 100
+        self.assertAlmostEqual(target.gap, 500.0)  # 1000 - 500
+        self.assertAlmostEqual(target.expected_to_date, 1000 * 10 / 21, places=2)  # 476.19
+        self.assertAlmostEqual(target.run_rate, 500 * 21 / 10)  # 1050
+        # 500 / 476.19 = 1.05: between 0.95 and 1.10
+        self.assertEqual(target.pacing_status, "on_track")
+        # L1 (1000 at 30 % = 300) closes on 25 March, after today: 300 / 500 = 0.6
+        self.assertAlmostEqual(target.coverage, 0.6)
+        self.company.salesperf_pace_on_track = 1.06  # 1.05 is now below on track
+        target.invalidate_recordset()
+        self.assertEqual(target.pacing_status, "at_risk")
+
+    def test_counts_and_other_scopes(self):
+        orders = self._target(metric="orders", amount=4)
+        team = self._target(scope="team", team_id=self.team_north.id, user_id=False, amount=1800)
+        company = self._target(scope="company", user_id=False, metric="won_count", amount=4)
+        self.assertEqual(orders.actual, 2)  # Sonia's 2 March orders
+        self.assertAlmostEqual(team.actual, 900.0)  # Sonia 500 + Sam 400
+        self.assertEqual(company.actual, 2)  # L3 and L4 won in March
+        self.assertAlmostEqual(company.attainment, 50.0)  # 2 / 4 × 100
+
+    def test_query_count_does_not_grow_with_salespeople(self):
+        def assert_query_count(targets):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            # 16 for the KPI service, 1 for the remaining pipeline, the rest to
+            # read the targets, the company and its calendar: the same 24 for
+            # 2 targets as for 6, for every target of one period
+            with self.assertQueryCount(__system__=24):
+                targets.mapped("pacing_status")
+
+        assert_query_count(self._target() | self._target(user_id=self.sam.id))
+        more = self.env["res.users"]
+        for login in ("ava", "ben", "cid"):
+            more |= new_test_user(
+                self.env,
+                login=login,
+                groups="sales_team.group_sale_salesman",
+                company_id=self.company.id,
+                company_ids=[Command.set(self.company.ids)],
+            )
+            self._create_order(
+                more[-1], self.customer_b, date(2025, 3, 3), [(self.product_x, 1, 9.0, 1.0)]
+            )
+        targets = self.Target.search([("company_id", "=", self.company.id)])
+        assert_query_count(
+            targets
+            | self._target(user_id=self.tom.id)
+            | more.mapped(lambda user: self._target(user_id=user.id))
+        )
+
+    def test_mismatch_between_parent_and_children(self):
+        parent = self._target(scope="team", team_id=self.team_north.id, user_id=False)
+        self._target(amount=600.0, parent_id=parent.id)
+        self._target(user_id=self.sam.id, amount=500.0, parent_id=parent.id)
+        # children 600 + 500 = 1100 against 1000
+        self.assertAlmostEqual(parent.children_amount, 1100.0)
+        self.assertAlmostEqual(parent.mismatch, 100.0)
+
+
+@tagged("post_install", "-at_install")
+class TestTargetSplit(SalesperfTargetCommon):
+    def test_equal_split_over_team_members_sums_to_the_cent(self):
+        third = new_test_user(
+            self.env,
+            login="nina",
+            name="Nina",
+            groups="sales_team.group_sale_salesman",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.team_north.member_ids = [Command.link(third.id)]
+        parent = self._target(scope="team", team_id=self.team_north.id, user_id=False, amount=100)
+        split = self._split(parent, "owner", "equal")
+        # 100.00 / 3 = 33.333: 3333 cents each, 1 cent left for the first listed
+        self.assertEqual(split.line_ids.mapped("amount"), [33.34, 33.33, 33.33])
+        self.assertEqual(set(split.line_ids.user_id.ids), set((self.sonia | self.sam | third).ids))
+        children_before = self.Target.search_count([])
+        action = split.action_apply()
+        children = self.Target.browse(action["domain"][0][2])
+        self.assertEqual(self.Target.search_count([]), children_before + 3)
+        self.assertEqual(round(sum(children.mapped("amount")), 2), 100.0)
+        self.assertEqual(set(children.mapped("state")), {"draft"})
+        self.assertEqual(children.parent_id, parent)
+        self.assertAlmostEqual(parent.mismatch, 0.0)
+
+    def test_history_split_company_to_teams(self):
+        parent = self._target(
+            scope="company",
+            user_id=False,
+            period_kind="year",
+            date_from=date(2025, 1, 1),
+            amount=5000,
+        )
+        split = self._split(parent, "owner", "history")
+        by_team = dict(zip(split.line_ids.team_id, split.line_ids.mapped("amount"), strict=True))
+        # 2024 revenue: North 300 (March) + 100 (November) = 400, South 0 → 100 % North
+        self.assertEqual(by_team, {self.team_north: 5000.0, self.team_south: 0.0})
+        self.assertFalse(split.note)
+
+    def test_seasonal_split_of_a_year_into_quarters(self):
+        parent = self._target(
+            scope="company",
+            user_id=False,
+            period_kind="year",
+            date_from=date(2025, 1, 1),
+            amount=1200,
+        )
+        split = self._split(parent, "period", "seasonal")
+        # 2022-2024 revenue by quarter: Q1 300 (March 2024), Q2 0, Q3 0, Q4 100
+        # (November 2024) → 1200 × 3/4 = 900, 0, 0, 1200 × 1/4 = 300
+        self.assertEqual(split.line_ids.mapped("amount"), [900.0, 0.0, 0.0, 300.0])
+        self.assertEqual(
+            split.line_ids.mapped("date_from"),
+            [date(2025, 1, 1), date(2025, 4, 1), date(2025, 7, 1), date(2025, 10, 1)],
+        )
+        self.assertEqual(set(split.line_ids.mapped("period_kind")), {"quarter"})
+
+    def test_split_without_history_falls_back_to_equal_and_says_so(self):
+        parent = self._target(
+            scope="company",
+            user_id=False,
+            period_kind="year",
+            date_from=date(2021, 1, 1),
+            amount=1000,
+        )
+        split = self._split(parent, "period", "history")
+        # no sales in 2020: 4 equal quarters of 250
+        self.assertEqual(split.line_ids.mapped("amount"), [250.0] * 4)
+        self.assertIn("equal shares instead", split.note)
+
+    def test_manual_percentages_must_add_up_to_100(self):
+        parent = self._target(scope="team", team_id=self.team_north.id, user_id=False)
+        split = self._split(parent, "owner", "manual")
+        split.line_ids[0].weight, split.line_ids[1].weight = 70.0, 20.0
+        count = self.Target.search_count([])
+        with self.assertRaisesRegex(UserError, "add up to 90.0 %, not 100 %"):
+            split.action_apply()
+        self.assertEqual(self.Target.search_count([]), count)
+        split.line_ids[1].weight = 30.0
+        children = self.Target.browse(split.action_apply()["domain"][0][2])
+        # 1000 × 70 % = 700 and × 30 % = 300, in line order
+        self.assertEqual(children.mapped("amount"), [700.0, 300.0])
+
+    def test_monthly_salesperson_target_cannot_be_split(self):
+        with self.assertRaisesRegex(UserError, "only be split over time"):
+            self._split(self._target(), "owner", "equal")
+        with self.assertRaisesRegex(UserError, "cannot be split over time"):
+            self._split(self._target(user_id=self.tom.id), "period", "equal")
+
+
+@tagged("post_install", "-at_install")
+class TestTargetSecurity(SalesperfTargetCommon):
+    def test_salesperson_reads_own_targets_and_never_edits(self):
+        own = self._target()
+        other = self._target(user_id=self.tom.id)
+        visible = self.Target.with_user(self.sonia).search([("company_id", "=", self.company.id)])
+        self.assertEqual(visible, own)
+        with self.assertRaises(AccessError):
+            other.with_user(self.sonia).read(["amount"])
+        with self.assertRaises(AccessError):
+            own.with_user(self.sonia).write({"amount": 1.0})
+        with self.assertRaises(AccessError):
+            self.Target.with_user(self.tom).create(
+                {
+                    "scope": "user",
+                    "user_id": self.tom.id,
+                    "metric": "revenue",
+                    "date_from": date(2025, 4, 1),
+                    "amount": 5.0,
+                    "company_id": self.company.id,
+                }
+            )
+
+    def test_team_leader_manages_only_his_team(self):
+        sonia_target = self._target()
+        tom_target = self._target(user_id=self.tom.id)
+        sonia_target.with_user(self.sam).write({"amount": 1500.0})
+        self.assertEqual(sonia_target.amount, 1500.0)
+        with self.assertRaises(AccessError):
+            tom_target.with_user(self.sam).write({"amount": 1.0})
+        created = self.Target.with_user(self.sam).create(
+            {
+                "scope": "team",
+                "team_id": self.team_north.id,
+                "metric": "orders",
+                "date_from": date(2025, 3, 1),
+                "amount": 9,
+                "company_id": self.company.id,
+            }
+        )
+        self.assertEqual(created.team_id, self.team_north)
+
+    def test_manager_manages_all_and_all_documents_users_read_all(self):
+        tom_target = self._target(user_id=self.tom.id)
+        tom_target.with_user(self.manager).write({"amount": 2.0})
+        self.assertEqual(tom_target.with_user(self.lena).read(["amount"])[0]["amount"], 2.0)
+        with self.assertRaises(AccessError):
+            tom_target.with_user(self.lena).write({"amount": 3.0})
