@@ -1,3 +1,4 @@
+from . import crm_team
 from . import res_company
 from . import res_config_settings
 from . import salesperf_completeness_rule

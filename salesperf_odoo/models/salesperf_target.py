@@ -341,6 +341,12 @@ class SalesperfTarget(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        targets = super().create(vals_list)
+        targets._sync_team_invoiced_target()
+        return targets
+
     def write(self, vals):
         if (
             LOCKED_FIELDS & set(vals)
@@ -353,12 +359,54 @@ class SalesperfTarget(models.Model):
                     "with a reason kept in the chatter."
                 )
             )
-        return super().write(vals)
+        res = super().write(vals)
+        if {"amount", "metric", "scope", "team_id", "period_kind", "date_from"} & set(vals):
+            self._sync_team_invoiced_target()
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_confirmed(self):
         if self.filtered(lambda t: t.state == "confirmed"):
             raise UserError(_("Confirmed targets cannot be deleted; reset them to draft first."))
+
+    # ------------------------------------------------------------
+    # ODOO'S TEAM INVOICING TARGET
+    # ------------------------------------------------------------
+
+    @api.model
+    def _current_team_revenue_targets(self, teams):
+        """``{team id: target}``: each team's revenue target of the current month."""
+        start = fields.Date.context_today(self).replace(day=1)
+        targets = self.search(
+            [
+                ("scope", "=", "team"),
+                ("team_id", "in", teams.ids),
+                ("metric", "=", "revenue"),
+                ("period_kind", "=", "month"),
+                ("date_from", "=", start),
+            ]
+        )
+        return {target.team_id.id: target for target in targets}
+
+    def _sync_team_invoiced_target(self):
+        """Keep Odoo's ``crm.team.invoiced_target`` (this month's team target
+        on its dashboard) equal to the team's revenue target of the month."""
+        if self.env.context.get("salesperf_target_sync"):
+            return
+        start = fields.Date.context_today(self).replace(day=1)
+        for target in self.filtered(
+            lambda t: (
+                t.scope == "team"
+                and t.metric == "revenue"
+                and t.period_kind == "month"
+                and t.date_from == start
+            )
+        ):
+            # sudo: whoever may set the team's target (a team leader) keeps
+            # Odoo's copy of it in step, though he may not edit the team
+            target.team_id.sudo().with_context(
+                salesperf_target_sync=True
+            ).invoiced_target = target.amount
 
     # ------------------------------------------------------------
     # CRM PIPELINE PANEL

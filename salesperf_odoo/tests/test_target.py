@@ -330,3 +330,56 @@ class TestPipelinePanel(SalesperfTargetCommon):
         # Sonia cannot look at Tom's goals
         with self.assertRaises(AccessError):
             self.Target.with_user(self.sonia).get_pipeline_panel(self.tom.id)
+
+
+@tagged("post_install", "-at_install")
+class TestTeamTarget(SalesperfTargetCommon):
+    @freeze_time("2025-03-14 12:00:00")
+    def test_team_card_and_invoiced_target_follow_each_other(self):
+        north = self.team_north
+        target = self._target(scope="team", team_id=north.id, user_id=False, amount=1800)
+        # target → Odoo's monthly invoicing target
+        self.assertEqual(north.invoiced_target, 1800)
+        # the card: Sonia 500 + Sam 400 = 900 of 1800 = 50 %; expected by the
+        # 14th: 1800 × 10 / 21 = 857.14, 900 / 857.14 = 1.05: on track
+        self.assertEqual(north.salesperf_target_id, target)
+        self.assertAlmostEqual(north.salesperf_attainment, 50.0)
+        self.assertEqual(north.salesperf_pacing_status, "on_track")
+        # Odoo's dashboard edits the invoicing target → the target follows
+        north.update_invoiced_target(2000)
+        self.assertEqual(target.amount, 2000)
+        # once confirmed, the change is a revision with its reason in the chatter
+        target.action_confirm()
+        north.update_invoiced_target(2500)
+        self.assertEqual(target.amount, 2500)
+        self.assertIn("Invoicing target changed", target.message_ids[0].body)
+        # a team without a target gets one for the month
+        self.team_south.update_invoiced_target(700)
+        created = self.team_south.salesperf_target_id
+        self.assertRecordValues(
+            created,
+            [
+                {
+                    "scope": "team",
+                    "metric": "revenue",
+                    "period_kind": "month",
+                    "date_from": date(2025, 3, 1),
+                    "amount": 700.0,
+                    "state": "draft",
+                }
+            ],
+        )
+
+    @freeze_time("2025-03-14 12:00:00")
+    def test_team_leader_sets_the_team_target_without_team_rights(self):
+        self.Target.with_user(self.sam).create(
+            {
+                "scope": "team",
+                "team_id": self.team_north.id,
+                "metric": "revenue",
+                "date_from": date(2025, 3, 1),
+                "amount": 1234.0,
+                "company_id": self.company.id,
+            }
+        )
+        self.assertEqual(self.team_north.invoiced_target, 1234.0)

@@ -1,0 +1,61 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from odoo import _, fields, models
+
+
+class CrmTeam(models.Model):
+    """The team's revenue target of the current month on its card and form,
+    kept in step with Odoo's own monthly ``invoiced_target``."""
+
+    _inherit = "crm.team"
+
+    salesperf_target_id = fields.Many2one(
+        "salesperf.target",
+        string="Revenue Target This Month",
+        compute="_compute_salesperf_target",
+    )
+    salesperf_attainment = fields.Float(
+        string="Target Attainment (%)", compute="_compute_salesperf_target", digits=(16, 1)
+    )
+    salesperf_pacing_status = fields.Selection(
+        related="salesperf_target_id.pacing_status", string="Target Pacing"
+    )
+
+    def _compute_salesperf_target(self):
+        targets = self.env["salesperf.target"]._current_team_revenue_targets(self)
+        for team in self:
+            team.salesperf_target_id = targets.get(team.id, False)
+            team.salesperf_attainment = team.salesperf_target_id.attainment
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "invoiced_target" in vals and not self.env.context.get("salesperf_target_sync"):
+            self._salesperf_sync_target_from_invoiced_target()
+        return res
+
+    def _salesperf_sync_target_from_invoiced_target(self):
+        """Odoo's monthly invoicing target changed: make the team's revenue
+        target of the current month say the same."""
+        Target = self.env["salesperf.target"].with_context(salesperf_target_sync=True)
+        current = Target._current_team_revenue_targets(self)
+        start = fields.Date.context_today(self).replace(day=1)
+        for team in self:
+            target = current.get(team.id)
+            if not target:
+                Target.create(
+                    {
+                        "scope": "team",
+                        "team_id": team.id,
+                        "metric": "revenue",
+                        "period_kind": "month",
+                        "date_from": start,
+                        "amount": team.invoiced_target,
+                        "company_id": (team.company_id or self.env.company).id,
+                    }
+                )
+            elif target.amount != team.invoiced_target:
+                if target.state == "confirmed":
+                    target._revise(
+                        team.invoiced_target, _("Invoicing target changed on the sales team.")
+                    )
+                else:
+                    target.amount = team.invoiced_target
