@@ -8,6 +8,11 @@ from odoo.exceptions import ValidationError
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    salesperf_ranking_show_amounts = fields.Boolean(
+        string="Show Amounts in Ranking",
+        default=True,
+        help="When off, salespeople see only ranks and percentages of others, not amounts.",
+    )
     salesperf_pace_ahead = fields.Float(
         string="Ahead From",
         default=1.10,

@@ -5,6 +5,9 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    salesperf_ranking_show_amounts = fields.Boolean(
+        related="company_id.salesperf_ranking_show_amounts", readonly=False
+    )
     salesperf_pace_ahead = fields.Float(related="company_id.salesperf_pace_ahead", readonly=False)
     salesperf_pace_on_track = fields.Float(
         related="company_id.salesperf_pace_on_track", readonly=False

@@ -383,3 +383,50 @@ class TestTeamTarget(SalesperfTargetCommon):
             }
         )
         self.assertEqual(self.team_north.invoiced_target, 1234.0)
+
+
+@tagged("post_install", "-at_install")
+class TestRanking(SalesperfTargetCommon):
+    def _ranking(self, user, **values):
+        ranking = (
+            self.env["salesperf.ranking"]
+            .with_user(user)
+            .create({"reference_date": date(2025, 3, 10), "company_id": self.company.id, **values})
+        )
+        ranking.action_compute()
+        return {line.user_id: line for line in ranking.line_ids}, ranking
+
+    def test_ranking_by_amount_with_change_since_last_month(self):
+        lines, _ranking = self._ranking(self.lena, rank_by="amount")
+        # March: Sonia 500, Sam 400, Tom 100, Lena 0
+        self.assertEqual(
+            [(lines[u].rank, lines[u].amount) for u in (self.sonia, self.sam, self.tom)],
+            [(1, 500.0), (2, 400.0), (3, 100.0)],
+        )
+        # February: Sonia 200 (1st), Sam, Tom and Lena 0 (all 2nd)
+        self.assertEqual(lines[self.sonia].rank_change, 0)  # 1 → 1
+        self.assertEqual(lines[self.sam].rank_change, 0)  # 2 → 2
+        self.assertEqual(lines[self.tom].rank_change, -1)  # 2 → 3
+
+    def test_ranking_by_attainment_in_a_team(self):
+        self._target()  # Sonia 1000: 500 / 1000 = 50 %
+        self._target(user_id=self.sam.id, amount=400)  # Sam 400 / 400 = 100 %
+        lines, _ranking = self._ranking(self.lena, team_id=self.team_north.id)
+        self.assertEqual(set(lines), {self.sonia, self.sam})
+        self.assertEqual((lines[self.sam].rank, lines[self.sam].attainment), (1, 100.0))
+        self.assertEqual((lines[self.sonia].rank, lines[self.sonia].attainment), (2, 50.0))
+        # no targets in February: nobody was ranked, so nobody gained places
+        self.assertTrue(lines[self.sam].is_new)
+
+    def test_salespeople_see_only_ranks_and_percentages_when_amounts_are_hidden(self):
+        self._target()
+        self.company.salesperf_ranking_show_amounts = False
+        lines, ranking = self._ranking(self.sonia)
+        self.assertTrue(ranking.amounts_hidden)
+        self.assertEqual(lines[self.sonia].attainment, 50.0)
+        self.assertEqual({line.amount for line in lines.values()}, {0.0})
+        self.assertEqual({line.target for line in lines.values()}, {0.0})
+        # an all-documents user still sees the amounts
+        lines, ranking = self._ranking(self.lena, rank_by="amount")
+        self.assertFalse(ranking.amounts_hidden)
+        self.assertEqual(lines[self.sam].amount, 400.0)

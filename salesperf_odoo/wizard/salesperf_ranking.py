@@ -1,0 +1,186 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from odoo import _, api, fields, models
+
+from ..engine.periods import Period, period_containing, previous_period
+from ..engine.ranking import competition_ranks, rank_changes
+from ..models.salesperf_target import METRICS, MONETARY_METRICS
+
+
+class SalesperfRanking(models.TransientModel):
+    """Leaderboard of salespeople for a month, quarter or year, in a team or
+    across the company, by attainment or by amount, with the change of rank
+    since the previous period."""
+
+    _name = "salesperf.ranking"
+    _description = "Sales Performance Ranking"
+
+    period_kind = fields.Selection(
+        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+        string="Period",
+        required=True,
+        default="month",
+    )
+    reference_date = fields.Date(
+        string="Any Day In Period", required=True, default=fields.Date.context_today
+    )
+    date_from = fields.Date(compute="_compute_dates")
+    date_to = fields.Date(compute="_compute_dates")
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", help="Leave empty to rank across the company."
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    metric = fields.Selection(METRICS, required=True, default="revenue")
+    rank_by = fields.Selection(
+        [("attainment", "Attainment %"), ("amount", "Amount")],
+        required=True,
+        default="attainment",
+    )
+    amounts_hidden = fields.Boolean(compute="_compute_amounts_hidden")
+    line_ids = fields.One2many("salesperf.ranking.line", "ranking_id", string="Ranking")
+
+    @api.depends("period_kind", "reference_date")
+    def _compute_dates(self):
+        for ranking in self:
+            period = period_containing(ranking.period_kind, ranking.reference_date)
+            ranking.date_from, ranking.date_to = period.start, period.end
+
+    @api.depends("company_id")
+    @api.depends_context("uid")
+    def _compute_amounts_hidden(self):
+        sees_all = self.env.user.has_group("sales_team.group_sale_salesman_all_leads")
+        for ranking in self:
+            ranking.amounts_hidden = (
+                not sees_all and not ranking.company_id.salesperf_ranking_show_amounts
+            )
+
+    def action_compute(self):
+        """(Re)compute the leaderboard lines."""
+        self.ensure_one()
+        period = Period(self.date_from, self.date_to, self.period_kind)
+        current = self._standings(period)
+        previous = self._standings(previous_period(period))
+        changes = rank_changes(current["ranks"], previous["ranks"])
+        hidden = self.amounts_hidden
+        self.line_ids.unlink()
+        self.env["salesperf.ranking.line"].create(
+            [
+                {
+                    "ranking_id": self.id,
+                    "user_id": user_id,
+                    "rank": current["ranks"].get(user_id, 0),
+                    "is_ranked": user_id in current["ranks"],
+                    "previous_rank": previous["ranks"].get(user_id, 0),
+                    "rank_change": changes.get(user_id) or 0,
+                    "is_new": user_id in current["ranks"] and changes.get(user_id) is None,
+                    "attainment": current["attainment"].get(user_id) or 0.0,
+                    "has_target": current["attainment"].get(user_id) is not None,
+                    "amount": 0.0 if hidden else current["amounts"].get(user_id, 0.0),
+                    "target": 0.0 if hidden else current["targets"].get(user_id, 0.0),
+                }
+                for user_id in current["amounts"]
+            ]
+        )
+        return True
+
+    def _standings(self, period):
+        """Amounts, targets, attainment and ranks of the salespeople in scope.
+
+        Read with sudo: a leaderboard shows everyone of the team or company
+        by design; what a salesperson sees of other people's amounts is
+        decided by the company's setting (``amounts_hidden``).
+        """
+        company = self.company_id
+        measures = self.env["salesperf.kpi"].sudo()._compute_measures(period, "user", company)
+        users = self._ranked_users()
+        amounts = {
+            user.id: measures.get((user.id, company.id), {}).get(self.metric, 0.0) for user in users
+        }
+        targets = {
+            target.user_id.id: target.amount
+            for target in self.env["salesperf.target"]
+            .sudo()
+            .search(
+                [
+                    ("scope", "=", "user"),
+                    ("user_id", "in", users.ids),
+                    ("company_id", "=", company.id),
+                    ("metric", "=", self.metric),
+                    ("period_kind", "=", period.kind),
+                    ("date_from", "=", period.start),
+                ]
+            )
+        }
+        attainment = {
+            user_id: (amounts[user_id] / target * 100 if target else None)
+            for user_id, target in ((u, targets.get(u)) for u in amounts)
+        }
+        ranked_on = attainment if self.rank_by == "attainment" else amounts
+        return {
+            "amounts": amounts,
+            "targets": targets,
+            "attainment": attainment,
+            "ranks": competition_ranks(ranked_on),
+        }
+
+    def _ranked_users(self):
+        """The team's members, or the company's salespeople (users of Sales)."""
+        if self.team_id:
+            return self.team_id.member_ids.filtered(
+                lambda user: self.company_id in user.company_ids
+            )
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("share", "=", False),
+                    ("company_ids", "in", self.company_id.ids),
+                    ("groups_id", "in", self.env.ref("sales_team.group_sale_salesman").ids),
+                ]
+            )
+        )
+
+    @api.model
+    def action_open(self):
+        """Open this month's company ranking, already computed."""
+        ranking = self.create({})
+        ranking.action_compute()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Ranking"),
+            "res_model": self._name,
+            "res_id": ranking.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+
+class SalesperfRankingLine(models.TransientModel):
+    _name = "salesperf.ranking.line"
+    _description = "Sales Performance Ranking Line"
+    _order = "is_ranked desc, rank, id"
+
+    ranking_id = fields.Many2one("salesperf.ranking", required=True, ondelete="cascade")
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    rank = fields.Integer(readonly=True)
+    is_ranked = fields.Boolean(
+        readonly=True, help="Not ranked: no target to measure the attainment against."
+    )
+    previous_rank = fields.Integer(string="Previous Rank", readonly=True)
+    rank_change = fields.Integer(
+        string="Places Gained", readonly=True, help="Positive: moved up since last period."
+    )
+    is_new = fields.Boolean(string="New in Ranking", readonly=True)
+    attainment = fields.Float(string="Attainment (%)", readonly=True, digits=(16, 1))
+    has_target = fields.Boolean(readonly=True)
+    amount = fields.Float(string="Actual", readonly=True, digits=(16, 2))
+    target = fields.Float(readonly=True, digits=(16, 2))
+    is_monetary = fields.Boolean(compute="_compute_is_monetary")
+
+    @api.depends("ranking_id.metric")
+    def _compute_is_monetary(self):
+        for line in self:
+            line.is_monetary = line.ranking_id.metric in MONETARY_METRICS
