@@ -6,3 +6,4 @@ from . import salesperf_demo
 from . import salesperf_external_sale
 from . import salesperf_kpi
 from . import salesperf_target
+from . import salesperf_target_milestone

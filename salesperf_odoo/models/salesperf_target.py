@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import logging
 from collections import defaultdict
 
 from odoo import _, api, fields, models
@@ -7,6 +8,9 @@ from odoo.tools.misc import format_date
 
 from ..engine.periods import Period, period_containing
 from ..engine.targets import pace
+from .salesperf_target_milestone import MILESTONES
+
+_logger = logging.getLogger(__name__)
 
 #: Metrics a target can be set on, each measured by the KPI of the same code.
 METRICS = [
@@ -491,6 +495,67 @@ class SalesperfTarget(models.Model):
         if kind == "quarter":
             return _("Q%(quarter)s %(year)s", quarter=(start.month - 1) // 3 + 1, year=start.year)
         return format_date(self.env, start, date_format="MMMM y")
+
+    # ------------------------------------------------------------
+    # MILESTONES
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_notify_milestones(self):
+        """Tell salespeople (and their team leader) when their confirmed sales
+        cross 50, 90 and 100 % of a confirmed target of the current period.
+
+        One message per target and run, for the highest threshold newly
+        crossed; every crossed threshold is recorded, so running the action
+        again announces nothing twice.
+        """
+        today = fields.Date.context_today(self)
+        targets = self.search(
+            [
+                ("state", "=", "confirmed"),
+                ("scope", "=", "user"),
+                ("date_from", "<=", today),
+                ("date_to", ">=", today),
+            ]
+        )
+        announced = {
+            (milestone.target_id.id, milestone.threshold)
+            for milestone in self.env["salesperf.target.milestone"].search(
+                [("target_id", "in", targets.ids)]
+            )
+        }
+        new_milestones = []
+        for target in targets:
+            crossed = [
+                threshold
+                for threshold in MILESTONES
+                if target.attainment >= threshold and (target.id, threshold) not in announced
+            ]
+            if not crossed:
+                continue
+            new_milestones += [{"target_id": target.id, "threshold": t} for t in crossed]
+            target._announce_milestone(max(crossed))
+        self.env["salesperf.target.milestone"].create(new_milestones)
+        _logger.info("Sales targets: %s milestone(s) announced", len(new_milestones))
+
+    def _announce_milestone(self, threshold):
+        self.ensure_one()
+        leader = self.user_id.sale_team_id.user_id
+        partners = (self.user_id | leader).partner_id
+        self.message_post(
+            body=_(
+                "%(user)s reached %(threshold)s %% of the target %(target)s: "
+                "%(actual)s of %(amount)s.",
+                user=self.user_id.name,
+                threshold=threshold,
+                target=self.name,
+                actual=round(self.actual, 2),
+                amount=self.amount,
+            ),
+            partner_ids=partners.ids,
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+        )
 
     # ------------------------------------------------------------
     # ACTIONS

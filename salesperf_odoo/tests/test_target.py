@@ -430,3 +430,46 @@ class TestRanking(SalesperfTargetCommon):
         lines, ranking = self._ranking(self.lena, rank_by="amount")
         self.assertFalse(ranking.amounts_hidden)
         self.assertEqual(lines[self.sam].amount, 400.0)
+
+
+@tagged("post_install", "-at_install")
+class TestMilestones(SalesperfTargetCommon):
+    def _notifications(self, target):
+        return target.message_ids.filtered(lambda m: "% of the target" in (m.body or ""))
+
+    @freeze_time("2025-03-25 12:00:00")
+    def test_each_milestone_is_announced_once(self):
+        target = self._target()  # Sonia, March, 1000; 500 sold
+        target.action_confirm()
+        Target = self.env["salesperf.target"]
+        Target._cron_notify_milestones()
+        # 500 / 1000 = 50 %: one message, to Sonia and her leader Sam
+        messages = self._notifications(target)
+        self.assertEqual(len(messages), 1)
+        self.assertIn("reached 50 %", messages.body)
+        self.assertEqual(messages.partner_ids, (self.sonia | self.sam).partner_id)
+        Target._cron_notify_milestones()  # safe to run twice
+        self.assertEqual(len(self._notifications(target)), 1)
+        # 450 more: 950 / 1000 = 95 % crosses 90 %
+        self._create_order(
+            self.sonia, self.customer_b, date(2025, 3, 24), [(self.product_x, 9, 50.0, 10.0)]
+        )
+        Target._cron_notify_milestones()
+        Target._cron_notify_milestones()
+        messages = self._notifications(target)
+        self.assertEqual(len(messages), 2)
+        self.assertIn("reached 90 %", messages[0].body)
+        self.assertEqual(
+            self.env["salesperf.target.milestone"]
+            .search([("target_id", "=", target.id)])
+            .mapped("threshold"),
+            [50, 90],
+        )
+
+    @freeze_time("2025-03-25 12:00:00")
+    def test_draft_targets_and_other_periods_are_left_alone(self):
+        draft = self._target()
+        past = self._target(date_from=date(2025, 2, 1), amount=100)  # February: 200 / 100
+        past.action_confirm()
+        self.env["salesperf.target"]._cron_notify_milestones()
+        self.assertFalse(self._notifications(draft) | self._notifications(past))

@@ -169,7 +169,7 @@ class SalesperfRankingLine(models.TransientModel):
     is_ranked = fields.Boolean(
         readonly=True, help="Not ranked: no target to measure the attainment against."
     )
-    previous_rank = fields.Integer(string="Previous Rank", readonly=True)
+    previous_rank = fields.Integer(readonly=True)
     rank_change = fields.Integer(
         string="Places Gained", readonly=True, help="Positive: moved up since last period."
     )
