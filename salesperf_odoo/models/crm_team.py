@@ -17,7 +17,14 @@ class CrmTeam(models.Model):
         string="Target Attainment (%)", compute="_compute_salesperf_target", digits=(16, 1)
     )
     salesperf_pacing_status = fields.Selection(
-        related="salesperf_target_id.pacing_status", string="Target Pacing"
+        [
+            ("ahead", "Ahead"),
+            ("on_track", "On Track"),
+            ("at_risk", "At Risk"),
+            ("behind", "Behind"),
+        ],
+        string="Target Pacing",
+        compute="_compute_salesperf_target",
     )
 
     def _compute_salesperf_target(self):
@@ -25,6 +32,7 @@ class CrmTeam(models.Model):
         for team in self:
             team.salesperf_target_id = targets.get(team.id, False)
             team.salesperf_attainment = team.salesperf_target_id.attainment
+            team.salesperf_pacing_status = team.salesperf_target_id.pacing_status
 
     def write(self, vals):
         res = super().write(vals)

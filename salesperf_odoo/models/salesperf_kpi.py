@@ -64,30 +64,51 @@ class SalesperfKpi(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
-    def _compute_measures(self, period, dimension, companies):
-        """``{(entity_id, company_id): {measure: value}}`` for one period."""
+    def _compute_measures(self, period, dimension, companies, measures=None):
+        """``{(entity_id, company_id): {measure: value}}`` for one period.
+
+        :param measures: the measures needed (all when ``None``): only the
+            families producing one of them are read.
+        """
         if dimension not in DIMENSIONS:
             raise ValueError(f"Unknown KPI dimension {dimension!r}")
-        measures = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
-        for measure_method in self._kpi_measure_methods():
+        result = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+        for measure_method, produced in self._kpi_measure_methods():
+            if measures is not None and not produced & set(measures):
+                continue
             for key, values in measure_method(period, dimension, companies).items():
                 # every measure is an additive sum: families that count the
                 # same measure (completeness of customers and of
                 # opportunities) add up
                 for measure, value in values.items():
-                    measures[key][measure] += value or 0
-        return dict(measures)
+                    result[key][measure] += value or 0
+        return dict(result)
 
     def _kpi_measure_methods(self):
-        """Hook: the methods measuring one family each, as ``method(period,
-        dimension, companies) -> {key: {measure: value}}``."""
+        """Hook: ``(method, measures it produces)`` per family, each method
+        ``method(period, dimension, companies) -> {key: {measure: value}}``."""
         return [
-            self._measure_sales,
-            self._measure_customers,
-            self._measure_pipeline,
-            self._measure_closed_opportunities,
-            self._measure_activities,
-            self._measure_open_opportunity_completeness,
+            (self._measure_sales, {"revenue", "margin", "quantity", "orders"}),
+            (
+                self._measure_customers,
+                {
+                    "customers",
+                    "new_customers",
+                    "returning_customers",
+                    "records_checked",
+                    "records_complete",
+                },
+            ),
+            (self._measure_pipeline, {"pipeline_value", "weighted_pipeline"}),
+            (
+                self._measure_closed_opportunities,
+                {"won_count", "won_value", "lost_count", "cycle_days_total", "cycle_count"},
+            ),
+            (self._measure_activities, {"activities_done"}),
+            (
+                self._measure_open_opportunity_completeness,
+                {"records_checked", "records_complete"},
+            ),
         ]
 
     @api.model

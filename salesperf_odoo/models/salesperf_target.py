@@ -188,7 +188,9 @@ class SalesperfTarget(models.Model):
         for (date_from, date_to, scope), targets in groups.items():
             period = Period(date_from, date_to, targets[:1].period_kind)
             dimension = SCOPE_DIMENSION[scope]
-            measures = kpi._compute_measures(period, dimension, targets.company_id)
+            measures = kpi._compute_measures(
+                period, dimension, targets.company_id, measures=set(targets.mapped("metric"))
+            )
             pipeline = self.sudo()._remaining_pipeline(period, dimension, targets.company_id, today)
             working_days = {
                 company: company._salesperf_working_days(period, today)
