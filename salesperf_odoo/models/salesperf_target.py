@@ -23,6 +23,8 @@ METRICS = [
     ("activities_done", "Activities completed"),
 ]
 MONETARY_METRICS = ("revenue", "margin", "won_value")
+#: Metrics the open pipeline (expected revenue) can cover; not margin.
+PIPELINE_METRICS = ("revenue", "won_value")
 SCOPE_DIMENSION = {"company": "company", "team": "team", "user": "user"}
 #: Fields that only a revision may change once a target is confirmed.
 LOCKED_FIELDS = {
@@ -205,7 +207,7 @@ class SalesperfTarget(models.Model):
                     elapsed,
                     total,
                     target.company_id._salesperf_pacing_thresholds(),
-                    pipeline.get(key, 0.0) if target.metric in MONETARY_METRICS else 0.0,
+                    pipeline.get(key, 0.0) if target.metric in PIPELINE_METRICS else 0.0,
                 )
                 target.update(
                     {
@@ -472,7 +474,9 @@ class SalesperfTarget(models.Model):
                             "gap": target.gap,
                             "status": target.pacing_status,
                             "status_label": statuses.get(target.pacing_status, ""),
-                            "coverage": target.coverage if target.is_monetary else False,
+                            "coverage": target.coverage
+                            if target.metric in PIPELINE_METRICS
+                            else False,
                             "monetary": target.is_monetary,
                         }
                         for target in targets

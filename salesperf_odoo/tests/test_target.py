@@ -113,6 +113,10 @@ class TestTarget(SalesperfTargetCommon):
         self.assertAlmostEqual(team.actual, 900.0)  # Sonia 500 + Sam 400
         self.assertEqual(company.actual, 2)  # L3 and L4 won in March
         self.assertAlmostEqual(company.attainment, 50.0)  # 2 / 4 × 100
+        # the pipeline is expected revenue: it covers no margin gap
+        margin = self._target(metric="margin", amount=1000)
+        self.assertAlmostEqual(margin.actual, 195.0)  # 155 + 40
+        self.assertEqual(margin.coverage, 0.0)
 
     def test_query_count_does_not_grow_with_salespeople(self):
         def assert_query_count(targets):
