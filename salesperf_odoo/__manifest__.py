@@ -17,18 +17,30 @@
         "security/ir.model.access.csv",
         "security/ir_rules.xml",
         "data/salesperf_completeness_rule_data.xml",
+        "data/salesperf_cron_data.xml",
         "report/salesperf_sale_fact_views.xml",
         "report/salesperf_activity_fact_views.xml",
         "views/salesperf_external_sale_views.xml",
         "views/salesperf_completeness_rule_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/salesperf_kpi_review_views.xml",
+        "wizard/salesperf_ranking_views.xml",
         # the split action is referenced by the target form
         "wizard/salesperf_target_wizard_views.xml",
         "views/salesperf_target_views.xml",
+        "views/crm_lead_views.xml",
+        "views/crm_team_views.xml",
         # menus last: they point to the actions above
         "views/salesperf_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "salesperf_odoo/static/src/pipeline_goals/**/*",
+        ],
+        "web.assets_tests": [
+            "salesperf_odoo/static/tests/tours/**/*",
+        ],
+    },
     "demo": [
         "demo/salesperf_demo.xml",
     ],
