@@ -241,6 +241,19 @@ class TestTargetSplit(SalesperfTargetCommon):
         # 1000 × 70 % = 700 and × 30 % = 300, in line order
         self.assertEqual(children.mapped("amount"), [700.0, 300.0])
 
+    def test_manual_amounts_must_add_up_to_the_target(self):
+        parent = self._target(scope="team", team_id=self.team_north.id, user_id=False)
+        split = self._split(parent, "owner", "manual_amount")
+        split.line_ids[0].amount, split.line_ids[1].amount = 600.0, 399.99
+        count = self.Target.search_count([])
+        # 600 + 399.99 = 999.99: one cent short of 1000
+        with self.assertRaisesRegex(UserError, "add up to 999.99, not to the target's 1000.0"):
+            split.action_apply()
+        self.assertEqual(self.Target.search_count([]), count)
+        split.line_ids[1].amount = 400.0
+        children = self.Target.browse(split.action_apply()["domain"][0][2])
+        self.assertEqual(children.mapped("amount"), [600.0, 400.0])
+
     def test_monthly_salesperson_target_cannot_be_split(self):
         with self.assertRaisesRegex(UserError, "only be split over time"):
             self._split(self._target(), "owner", "equal")

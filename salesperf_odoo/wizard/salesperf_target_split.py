@@ -38,6 +38,7 @@ class SalesperfTargetSplit(models.TransientModel):
             ("history", "Share of Last Year"),
             ("seasonal", "Seasonality (last 3 years)"),
             ("manual", "Manual Percentages"),
+            ("manual_amount", "Manual Amounts"),
         ],
         required=True,
         default="equal",
@@ -130,6 +131,10 @@ class SalesperfTargetSplit(models.TransientModel):
             return [100 / len(children)] * len(children), _(
                 "Enter each line's percentage (they must add up to 100), then apply."
             )
+        if self.method == "manual_amount":
+            return equal, _(
+                "Enter each line's amount (they must add up to the target), then apply."
+            )
         if self.method == "history":
             weights = history_weights(self._last_year_per_child(children))
         else:
@@ -214,6 +219,19 @@ class SalesperfTargetSplit(models.TransientModel):
                     _("The percentages add up to %s %%, not 100 %%.", round(sum(percents), 2))
                 )
             amounts = split_amount(target.amount, percents, self._rounding())
+        elif self.method == "manual_amount":
+            amounts = self.line_ids.mapped("amount")
+            rounding = self._rounding()
+            if any(amount < 0 for amount in amounts):
+                raise UserError(_("A target cannot be negative."))
+            if round(sum(amounts) / rounding) != round(target.amount / rounding):
+                raise UserError(
+                    _(
+                        "The amounts add up to %(total)s, not to the target's %(target)s.",
+                        total=round(sum(amounts), 2),
+                        target=target.amount,
+                    )
+                )
         else:
             amounts = self.line_ids.mapped("amount")
         children = self.env["salesperf.target"].create(
