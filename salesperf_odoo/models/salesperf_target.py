@@ -524,6 +524,8 @@ class SalesperfTarget(models.Model):
                 ("date_to", ">=", today),
             ]
         )
+        # measure now, not from values computed earlier in this transaction
+        targets.invalidate_recordset(list(self._empty_pacing()))
         announced = {
             (milestone.target_id.id, milestone.threshold)
             for milestone in self.env["salesperf.target.milestone"].search(
