@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from odoo import _, fields, models
 
+from .salesperf_target import PACING_STATUSES
+
 
 class CrmTeam(models.Model):
     """The team's revenue target of the current month on its card and form,
@@ -17,12 +19,7 @@ class CrmTeam(models.Model):
         string="Target Attainment (%)", compute="_compute_salesperf_target", digits=(16, 1)
     )
     salesperf_pacing_status = fields.Selection(
-        [
-            ("ahead", "Ahead"),
-            ("on_track", "On Track"),
-            ("at_risk", "At Risk"),
-            ("behind", "Behind"),
-        ],
+        PACING_STATUSES,
         string="Target Pacing",
         compute="_compute_salesperf_target",
     )

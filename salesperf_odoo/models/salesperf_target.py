@@ -23,6 +23,13 @@ METRICS = [
     ("activities_done", "Activities completed"),
 ]
 MONETARY_METRICS = ("revenue", "margin", "won_value")
+PERIOD_KINDS = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
+PACING_STATUSES = [
+    ("ahead", "Ahead"),
+    ("on_track", "On Track"),
+    ("at_risk", "At Risk"),
+    ("behind", "Behind"),
+]
 #: Metrics the open pipeline (expected revenue) can cover; not margin.
 PIPELINE_METRICS = ("revenue", "won_value")
 SCOPE_DIMENSION = {"company": "company", "team": "team", "user": "user"}
@@ -64,7 +71,7 @@ class SalesperfTarget(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", index=True, tracking=True)
     metric = fields.Selection(METRICS, required=True, default="revenue", tracking=True)
     period_kind = fields.Selection(
-        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+        PERIOD_KINDS,
         string="Period",
         required=True,
         default="month",
@@ -105,12 +112,7 @@ class SalesperfTarget(models.Model):
     expected_to_date = fields.Float(compute="_compute_pacing", digits=(16, 2))
     run_rate = fields.Float(string="Run-rate Projection", compute="_compute_pacing", digits=(16, 2))
     pacing_status = fields.Selection(
-        [
-            ("ahead", "Ahead"),
-            ("on_track", "On Track"),
-            ("at_risk", "At Risk"),
-            ("behind", "Behind"),
-        ],
+        PACING_STATUSES,
         compute="_compute_pacing",
     )
     coverage = fields.Float(

@@ -6,6 +6,7 @@ from odoo.tools.misc import format_date, formatLang
 from ..engine.kpi import KPI_DEFINITIONS, compare
 from ..engine.periods import Period, period_containing
 from ..models.salesperf_kpi import DIMENSIONS
+from ..models.salesperf_target import PERIOD_KINDS
 
 KPI_UNITS = {kpi.code: kpi.unit for kpi in KPI_DEFINITIONS}
 
@@ -18,7 +19,7 @@ class SalesperfKpiReview(models.TransientModel):
     _description = "Sales Performance KPI Review"
 
     period_kind = fields.Selection(
-        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year"), ("custom", "Custom")],
+        [*PERIOD_KINDS, ("custom", "Custom")],
         string="Period",
         required=True,
         default="month",

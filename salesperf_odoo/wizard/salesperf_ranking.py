@@ -3,7 +3,7 @@ from odoo import _, api, fields, models
 
 from ..engine.periods import Period, period_containing, previous_period
 from ..engine.ranking import competition_ranks, rank_changes
-from ..models.salesperf_target import METRICS, MONETARY_METRICS
+from ..models.salesperf_target import METRICS, MONETARY_METRICS, PERIOD_KINDS
 
 
 class SalesperfRanking(models.TransientModel):
@@ -15,7 +15,7 @@ class SalesperfRanking(models.TransientModel):
     _description = "Sales Performance Ranking"
 
     period_kind = fields.Selection(
-        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+        PERIOD_KINDS,
         string="Period",
         required=True,
         default="month",

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 
 from ..engine.periods import Period, same_period_last_year
 from ..engine.targets import history_weights, seasonal_weights, split_amount
-from ..models.salesperf_target import SCOPE_DIMENSION
+from ..models.salesperf_target import PERIOD_KINDS, SCOPE_DIMENSION
 
 #: What a target of each scope splits into, by owner.
 CHILD_SCOPE = {"company": "team", "team": "user"}
@@ -286,9 +286,7 @@ class SalesperfTargetSplitLine(models.TransientModel):
     )
     team_id = fields.Many2one("crm.team", string="Sales Team")
     user_id = fields.Many2one("res.users", string="Salesperson")
-    period_kind = fields.Selection(
-        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")], string="Period"
-    )
+    period_kind = fields.Selection(PERIOD_KINDS, string="Period")
     date_from = fields.Date(string="Period Start")
     weight = fields.Float(
         string="Weight / %",
