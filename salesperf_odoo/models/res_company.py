@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from datetime import datetime, time, timedelta
 
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -39,6 +41,17 @@ class ResCompany(models.Model):
             self.salesperf_pace_on_track,
             self.salesperf_pace_at_risk,
         )
+
+    def _salesperf_tz(self):
+        """The company's time zone (its address'), UTC when unset: the one
+        every date of the company is bucketed in."""
+        self.ensure_one()
+        return pytz.timezone(self.partner_id.tz or "UTC")
+
+    def _salesperf_today(self):
+        """Today's date in the company's time zone, whoever asks."""
+        self.ensure_one()
+        return datetime.now(pytz.UTC).astimezone(self._salesperf_tz()).date()
 
     def _salesperf_working_days(self, period, today):
         """(elapsed, total) working days of ``period`` in the company calendar.
