@@ -56,11 +56,18 @@ class ResCompany(models.Model):
     def _salesperf_working_days(self, period, today):
         """(elapsed, total) working days of ``period`` in the company calendar.
 
-        Elapsed counts the days up to ``today`` included; without a calendar,
-        Monday to Friday are working days.
+        Elapsed counts the days up to ``today`` (a day of the company, see
+        :meth:`_salesperf_today`) included. Each day runs from midnight to
+        midnight in the calendar's own time zone, so that a day's attendances
+        and public holidays are counted whole, wherever the calendar is.
+        Without a calendar, Monday to Friday are working days.
         """
         self.ensure_one()
         calendar = self.resource_calendar_id
+        tz = pytz.timezone(calendar.tz or "UTC") if calendar else None
+
+        def local_midnight(day):
+            return tz.localize(datetime.combine(day, time.min))
 
         def count(start, end):
             if end < start:
@@ -71,8 +78,8 @@ class ResCompany(models.Model):
                     for offset in range((end - start).days + 1)
                 )
             return calendar.get_work_duration_data(
-                datetime.combine(start, time.min),
-                datetime.combine(end + timedelta(days=1), time.min),
+                local_midnight(start),
+                local_midnight(end + timedelta(days=1)),
                 compute_leaves=True,
             )["days"]
 
