@@ -5,4 +5,5 @@ from . import test_pipeline_panel_tour
 from . import test_pos_fact
 from . import test_sale_fact
 from . import test_target
+from . import test_timezones
 from . import test_security
