@@ -42,8 +42,8 @@ class CrmTeam(models.Model):
         target of the current month say the same."""
         Target = self.env["salesperf.target"].with_context(salesperf_target_sync=True)
         current = Target._current_team_revenue_targets(self)
-        start = fields.Date.context_today(self).replace(day=1)
         for team in self:
+            company = team.company_id or self.env.company
             target = current.get(team.id)
             if not target:
                 Target.create(
@@ -52,9 +52,9 @@ class CrmTeam(models.Model):
                         "team_id": team.id,
                         "metric": "revenue",
                         "period_kind": "month",
-                        "date_from": start,
+                        "date_from": company._salesperf_month_start(),
                         "amount": team.invoiced_target,
-                        "company_id": (team.company_id or self.env.company).id,
+                        "company_id": company.id,
                     }
                 )
             elif target.amount != team.invoiced_target:

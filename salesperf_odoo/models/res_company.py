@@ -53,6 +53,10 @@ class ResCompany(models.Model):
         self.ensure_one()
         return datetime.now(pytz.UTC).astimezone(self._salesperf_tz()).date()
 
+    def _salesperf_month_start(self):
+        """First day of the company's current month."""
+        return self._salesperf_today().replace(day=1)
+
     def _salesperf_working_days(self, period, today):
         """(elapsed, total) working days of ``period`` in the company calendar.
 

@@ -1,9 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
+import math
 from collections import defaultdict
+from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 from ..engine.periods import Period, period_containing
@@ -33,8 +38,10 @@ PACING_STATUSES = [
 #: Metrics the open pipeline (expected revenue) can cover; not margin.
 PIPELINE_METRICS = ("revenue", "won_value")
 SCOPE_DIMENSION = {"company": "company", "team": "team", "user": "user"}
-#: Fields that only a revision may change once a target is confirmed.
+#: Fields that only a revision (or going back to draft) may change once a
+#: target is confirmed.
 LOCKED_FIELDS = {
+    "state",
     "scope",
     "company_id",
     "team_id",
@@ -45,12 +52,52 @@ LOCKED_FIELDS = {
     "amount",
     "parent_id",
 }
+#: Opens the lock of confirmed targets for the revision flows, and only for
+#: them: an object, not a value, so no client can send it in a context.
+REVISION = object()
+#: The unique indexes of targets, one per kind of owner: ``(name, owner
+#: column or None, scope)``. Declared as index-backed SQL constraints so that a
+#: violation reads as the constraint's message.
+UNIQUE_INDEXES = [
+    ("user_period_unique", "user_id", "user"),
+    ("team_period_unique", "team_id", "team"),
+    ("company_period_unique", None, "company"),
+]
+
+
+def check_finite(model, vals_list, field_names):
+    """Refuse NaN and infinite numbers before the ORM rounds them (which
+    fails with a raw Python error): a clear message naming field and value."""
+    for vals in vals_list:
+        for name in field_names:
+            value = vals.get(name)
+            if isinstance(value, (int, float)) and not math.isfinite(value):
+                raise ValidationError(
+                    _(
+                        "%(field)s must be a number, not %(value)s.",
+                        field=model._fields[name]._description_string(model.env),
+                        value=value,
+                    )
+                )
 
 
 class SalesperfTarget(models.Model):
     """A goal on one metric, for a company, a team or a salesperson, over a
     month, a quarter or a year. Confirmed targets are locked: they change
-    only through a revision, whose reason stays in the chatter."""
+    only through a revision, whose reason stays in the chatter.
+
+    Who may do what (the record rules of ``security/ir_rules.xml``, which
+    look at real team membership, never at a field the user fills in):
+
+    - an administrator of Sales Performance creates, reads, changes, splits
+      and deletes every target of their allowed companies, and alone takes a
+      confirmed target back to draft;
+    - a team leader does the same for the targets of the teams they lead
+      and of those teams' current members, never for a company target nor
+      another team's;
+    - a salesperson reads their own targets; with "All Documents" in Sales,
+      every target of their allowed companies.
+    """
 
     _name = "salesperf.target"
     _inherit = "mail.thread"
@@ -79,13 +126,17 @@ class SalesperfTarget(models.Model):
     date_from = fields.Date(
         string="Period Start",
         required=True,
-        default=lambda self: fields.Date.context_today(self).replace(day=1),
+        default=lambda self: self.env.company._salesperf_today().replace(day=1),
         tracking=True,
     )
     date_to = fields.Date(string="Period End", compute="_compute_date_to", store=True)
     amount = fields.Float(string="Target", required=True, digits=(16, 2), tracking=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     is_monetary = fields.Boolean(compute="_compute_is_monetary")
+    can_manage = fields.Boolean(
+        compute="_compute_can_manage",
+        help="Whether the current user may change, split and revise this target.",
+    )
     state = fields.Selection(
         [("draft", "Draft"), ("confirmed", "Confirmed")],
         required=True,
@@ -122,6 +173,37 @@ class SalesperfTarget(models.Model):
         help="Weighted open pipeline expected to close in the rest of the period, "
         "divided by the gap.",
     )
+
+    _sql_constraints = [
+        (
+            name,
+            "",  # a partial unique index, made by init()
+            (
+                "There is already a target for this owner, metric and period: "
+                "one target per owner, metric and period."
+            ),
+        )
+        for name, _column, _scope in UNIQUE_INDEXES
+    ]
+
+    def init(self):
+        """One target per owner, metric, period kind and start, in the
+        database: the salesperson for a salesperson target, the team for a
+        team target, the company for a company target."""
+        for name, column, scope in UNIQUE_INDEXES:
+            self.env.cr.execute(
+                SQL(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s) WHERE scope = %s",
+                    SQL.identifier(f"{self._table}_{name}"),
+                    SQL.identifier(self._table),
+                    SQL(", ").join(
+                        SQL.identifier(key)
+                        for key in ("company_id", column, "metric", "period_kind", "date_from")
+                        if key
+                    ),
+                    scope,
+                )
+            )
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -169,6 +251,12 @@ class SalesperfTarget(models.Model):
         for target in self:
             target.is_monetary = target.metric in MONETARY_METRICS
 
+    @api.depends_context("uid")
+    def _compute_can_manage(self):
+        manageable = self._origin._filtered_access("write")
+        for target in self:
+            target.can_manage = target._origin in manageable
+
     @api.depends("child_ids.amount", "amount")
     def _compute_children_amount(self):
         for target in self:
@@ -177,51 +265,65 @@ class SalesperfTarget(models.Model):
 
     @api.depends_context("uid", "allowed_company_ids")
     def _compute_pacing(self):
-        """Actuals from the KPI service: one computation per period and
-        dimension among the targets, whatever the number of lines or people."""
-        today = fields.Date.context_today(self)
-        # sudo: a target's actual measures its whole scope. Who may see a
-        # target at all is decided by the targets' own rules; a team leader
-        # with "own documents" rights still needs his team's total.
+        pacing = self._salesperf_pacing()
+        for target in self:
+            result = pacing.get(target._origin.id)
+            if not result:
+                target.update(self._empty_pacing())
+                continue
+            target.update(
+                {
+                    "actual": result.actual,
+                    "attainment": result.attainment or 0.0,
+                    "gap": result.gap,
+                    "expected_to_date": result.expected_to_date,
+                    "run_rate": result.run_rate or 0.0,
+                    "pacing_status": result.status,
+                    "coverage": result.coverage or 0.0,
+                }
+            )
+
+    def _salesperf_pacing(self):
+        """``{target id: engine.targets.Pacing}``, exact (unrounded) values of
+        the targets the user may read, each on its company's today.
+
+        Actuals come from the KPI service: one computation per period, scope
+        and company among the targets, whatever the number of lines or
+        people.
+        """
+        # the explicit check before sudo: only targets the user may read
+        # (record rules: their own, their teams' or all, within their allowed
+        # companies), and each of them measures its whole scope: a team
+        # leader with "own documents" rights still needs his team's total
+        targets = self._origin.filtered("id")._filtered_access("read")
         kpi = self.env["salesperf.kpi"].sudo()
         groups = defaultdict(lambda: self.browse())
-        for target in self:
+        for target in targets:
             if target.date_from and target.date_to and target.scope:
-                groups[(target.date_from, target.date_to, target.scope)] |= target
-        (self - sum(groups.values(), self.browse())).update(self._empty_pacing())
-        for (date_from, date_to, scope), targets in groups.items():
-            period = Period(date_from, date_to, targets[:1].period_kind)
+                key = (target.date_from, target.date_to, target.scope, target.company_id)
+                groups[key] |= target
+        result = {}
+        for (date_from, date_to, scope, company), group in groups.items():
+            period = Period(date_from, date_to, group[:1].period_kind)
+            today = company._salesperf_today()
             dimension = SCOPE_DIMENSION[scope]
             measures = kpi._compute_measures(
-                period, dimension, targets.company_id, measures=set(targets.mapped("metric"))
+                period, dimension, company, measures=set(group.mapped("metric"))
             )
-            pipeline = self.sudo()._remaining_pipeline(period, dimension, targets.company_id, today)
-            working_days = {
-                company: company._salesperf_working_days(period, today)
-                for company in targets.company_id
-            }
-            for target in targets:
-                key = (target._entity_id(), target.company_id.id)
-                elapsed, total = working_days[target.company_id]
-                result = pace(
+            pipeline = self.sudo()._remaining_pipeline(period, dimension, company, today)
+            elapsed, total = company._salesperf_working_days(period, today)
+            thresholds = company._salesperf_pacing_thresholds()
+            for target in group:
+                key = (target._entity_id(), company.id)
+                result[target.id] = pace(
                     target.amount,
                     measures.get(key, {}).get(target.metric, 0.0),
                     elapsed,
                     total,
-                    target.company_id._salesperf_pacing_thresholds(),
+                    thresholds,
                     pipeline.get(key, 0.0) if target.metric in PIPELINE_METRICS else 0.0,
                 )
-                target.update(
-                    {
-                        "actual": result.actual,
-                        "attainment": result.attainment or 0.0,
-                        "gap": result.gap,
-                        "expected_to_date": result.expected_to_date,
-                        "run_rate": result.run_rate or 0.0,
-                        "pacing_status": result.status,
-                        "coverage": result.coverage or 0.0,
-                    }
-                )
+        return result
 
     @api.model
     def _empty_pacing(self):
@@ -261,12 +363,28 @@ class SalesperfTarget(models.Model):
     # CONSTRAINTS
     # ------------------------------------------------------------
 
-    @api.constrains("amount")
+    @api.constrains("amount", "metric")
     def _check_amount(self):
         for target in self:
-            if target.amount < 0:
+            amount = target.amount
+            if amount < 0:
                 raise ValidationError(
-                    _("Target %(target)s cannot be negative.", target=target.name)
+                    _(
+                        "Target %(target)s: the amount must be a number of 0 or more, "
+                        "not %(amount)s.",
+                        target=target.name,
+                        amount=amount,
+                    )
+                )
+            if not target.is_monetary and amount != int(amount):
+                raise ValidationError(
+                    _(
+                        "Target %(target)s counts whole %(metric)s: %(amount)s is not "
+                        "a whole number.",
+                        target=target.name,
+                        metric=dict(METRICS)[target.metric].lower(),
+                        amount=amount,
+                    )
                 )
 
     @api.constrains("scope", "team_id", "user_id", "company_id")
@@ -308,19 +426,23 @@ class SalesperfTarget(models.Model):
         "scope", "company_id", "team_id", "user_id", "metric", "period_kind", "date_from"
     )
     def _check_duplicate(self):
+        """The unique indexes' rule, with the target named (the indexes also
+        hold against concurrent transactions)."""
         for target in self:
             domain = [
                 ("id", "!=", target.id),
                 ("scope", "=", target.scope),
                 ("company_id", "=", target.company_id.id),
-                ("team_id", "=", target.team_id.id),
-                ("user_id", "=", target.user_id.id),
                 ("metric", "=", target.metric),
                 ("period_kind", "=", target.period_kind),
                 ("date_from", "=", target.date_from),
             ]
+            if target.scope != "company":
+                owner = "user_id" if target.scope == "user" else "team_id"
+                domain.append((owner, "=", target[owner].id))
             # sudo: a duplicate is one whoever can read it (a team leader
-            # must not create a second target for a person he cannot see)
+            # must not create a second target for a person he cannot see);
+            # only whether one exists leaves this query
             if self.sudo().search_count(domain, limit=1):
                 raise ValidationError(
                     _(
@@ -353,14 +475,33 @@ class SalesperfTarget(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        targets = super().create(vals_list)
+        check_finite(self, vals_list, ["amount"])
+        try:
+            # a savepoint, so that a duplicate caught by the unique indexes
+            # (a concurrent transaction) leaves nothing written
+            with self.env.cr.savepoint(flush=False):
+                targets = super().create(vals_list)
+        except pg_errors.UniqueViolation as error:
+            names = {f"{self._table}_{name}" for name, _column, _scope in UNIQUE_INDEXES}
+            if error.diag.constraint_name not in names:
+                raise
+            raise ValidationError(
+                _(
+                    "There is already a target for this owner, metric and period: "
+                    "one target per owner, metric and period."
+                )
+            ) from error
         targets._sync_team_invoiced_target()
         return targets
 
     def write(self, vals):
+        check_finite(self, [vals], ["amount"])
+        # Only the revision flows change a confirmed target: they check the
+        # user's rights and the reason first. Nothing a client can send (a
+        # context value, a state) opens the lock.
         if (
             LOCKED_FIELDS & set(vals)
-            and not self.env.context.get("salesperf_target_revision")
+            and self.env.context.get("salesperf_target_revision") is not REVISION
             and self.filtered(lambda t: t.state == "confirmed")
         ):
             raise UserError(
@@ -370,6 +511,10 @@ class SalesperfTarget(models.Model):
                 )
             )
         res = super().write(vals)
+        if {"scope", "team_id", "user_id", "company_id"} & set(vals):
+            # the rules were checked on the old owner; the new one must be
+            # the user's to manage too
+            self.check_access("write")
         if {"amount", "metric", "scope", "team_id", "period_kind", "date_from"} & set(vals):
             self._sync_team_invoiced_target()
         return res
@@ -385,31 +530,35 @@ class SalesperfTarget(models.Model):
 
     @api.model
     def _current_team_revenue_targets(self, teams):
-        """``{team id: target}``: each team's revenue target of the current month."""
-        start = fields.Date.context_today(self).replace(day=1)
+        """``{team id: target}``: each team's revenue target of the current
+        month, the month of the target's company (its time zone)."""
+        starts = {company._salesperf_month_start() for company in self.env.companies}
         targets = self.search(
             [
                 ("scope", "=", "team"),
                 ("team_id", "in", teams.ids),
                 ("metric", "=", "revenue"),
                 ("period_kind", "=", "month"),
-                ("date_from", "=", start),
+                ("date_from", "in", list(starts)),
             ]
         )
-        return {target.team_id.id: target for target in targets}
+        return {
+            target.team_id.id: target
+            for target in targets
+            if target.date_from == target.company_id._salesperf_month_start()
+        }
 
     def _sync_team_invoiced_target(self):
         """Keep Odoo's ``crm.team.invoiced_target`` (this month's team target
         on its dashboard) equal to the team's revenue target of the month."""
         if self.env.context.get("salesperf_target_sync"):
             return
-        start = fields.Date.context_today(self).replace(day=1)
         for target in self.filtered(
             lambda t: (
                 t.scope == "team"
                 and t.metric == "revenue"
                 and t.period_kind == "month"
-                and t.date_from == start
+                and t.date_from == t.company_id._salesperf_month_start()
             )
         ):
             # sudo: whoever may set the team's target (a team leader) keeps
@@ -453,7 +602,7 @@ class SalesperfTarget(models.Model):
         else:
             domain += [("scope", "=", "user"), ("user_id", "=", user.id)]
             title = user.name
-        today = fields.Date.context_today(self)
+        today = self.env.company._salesperf_today()
         periods = []
         statuses = dict(self._fields["pacing_status"]._description_selection(self.env))
         metrics = dict(self._fields["metric"]._description_selection(self.env))
@@ -513,21 +662,23 @@ class SalesperfTarget(models.Model):
         """Tell salespeople (and their team leader) when their confirmed sales
         cross 50, 90 and 100 % of a confirmed target of the current period.
 
-        One message per target and run, for the highest threshold newly
-        crossed; every crossed threshold is recorded, so running the action
-        again announces nothing twice.
+        The current period is each company's own (its time zone's today).
+        Thresholds compare the exact actual with the target, never a rounded
+        attainment: 99.96 % is not 100 %. One message per target and run, for
+        the highest threshold newly crossed; every crossed threshold is
+        recorded, so running the action again announces nothing twice.
         """
-        today = fields.Date.context_today(self)
+        # every time zone's today lies within a day of UTC's
+        utc_today = fields.Date.today()
         targets = self.search(
             [
                 ("state", "=", "confirmed"),
                 ("scope", "=", "user"),
-                ("date_from", "<=", today),
-                ("date_to", ">=", today),
+                ("date_from", "<=", utc_today + timedelta(days=1)),
+                ("date_to", ">=", utc_today - timedelta(days=1)),
             ]
-        )
-        # measure now, not from values computed earlier in this transaction
-        targets.invalidate_recordset(list(self._empty_pacing()))
+        ).filtered(lambda t: t.date_from <= t.company_id._salesperf_today() <= t.date_to)
+        pacing = targets._salesperf_pacing()
         announced = {
             (milestone.target_id.id, milestone.threshold)
             for milestone in self.env["salesperf.target.milestone"].search(
@@ -536,19 +687,24 @@ class SalesperfTarget(models.Model):
         }
         new_milestones = []
         for target in targets:
+            result = pacing.get(target.id)
             crossed = [
                 threshold
                 for threshold in MILESTONES
-                if target.attainment >= threshold and (target.id, threshold) not in announced
+                if result
+                and result.target
+                # actual / target >= threshold %, without dividing or rounding
+                and result.actual * 100 >= threshold * result.target
+                and (target.id, threshold) not in announced
             ]
             if not crossed:
                 continue
             new_milestones += [{"target_id": target.id, "threshold": t} for t in crossed]
-            target._announce_milestone(max(crossed))
+            target._announce_milestone(max(crossed), result.actual)
         self.env["salesperf.target.milestone"].create(new_milestones)
         _logger.info("Sales targets: %s milestone(s) announced", len(new_milestones))
 
-    def _announce_milestone(self, threshold):
+    def _announce_milestone(self, threshold, actual):
         self.ensure_one()
         leader = self.user_id.sale_team_id.user_id
         partners = (self.user_id | leader).partner_id
@@ -559,7 +715,7 @@ class SalesperfTarget(models.Model):
                 user=self.user_id.name,
                 threshold=threshold,
                 target=self.name,
-                actual=round(self.actual, 2),
+                actual=round(actual, 2),
                 amount=self.amount,
             ),
             partner_ids=partners.ids,
@@ -572,29 +728,44 @@ class SalesperfTarget(models.Model):
     # ------------------------------------------------------------
 
     def action_confirm(self):
-        self.write({"state": "confirmed"})
-
-    def action_reset_to_draft(self):
-        self.with_context(salesperf_target_revision=True).write({"state": "draft"})
+        self.filtered(lambda t: t.state == "draft").write({"state": "confirmed"})
 
     def action_revise(self):
         self.ensure_one()
+        return self._revision_wizard(_("Revise Target"), "revise")
+
+    def action_reset_to_draft(self):
+        self.ensure_one()
+        return self._revision_wizard(_("Reset Target to Draft"), "reset")
+
+    def _revision_wizard(self, title, mode):
         return {
             "type": "ir.actions.act_window",
-            "name": _("Revise Target"),
+            "name": title,
             "res_model": "salesperf.target.revision",
             "view_mode": "form",
             "target": "new",
-            "context": {"default_target_id": self.id, "default_amount": self.amount},
+            "context": {
+                "default_target_id": self.id,
+                "default_amount": self.amount,
+                "default_mode": mode,
+            },
         }
+
+    def _check_revision(self, reason):
+        """A revision is for who may manage the target, with a reason."""
+        self.ensure_one()
+        self.check_access("write")
+        if not (reason or "").strip():
+            raise UserError(_("A revision needs a reason."))
+        if self.state != "confirmed":
+            raise UserError(_("Only a confirmed target is revised; change a draft directly."))
 
     def _revise(self, amount, reason):
         """Change a confirmed target's amount and keep why in the chatter."""
-        self.ensure_one()
-        if not (reason or "").strip():
-            raise UserError(_("A revision needs a reason."))
+        self._check_revision(reason)
         old = self.amount
-        self.with_context(salesperf_target_revision=True).write({"amount": amount})
+        self.with_context(salesperf_target_revision=REVISION).write({"amount": amount})
         self.message_post(
             body=_(
                 "Target revised from %(old)s to %(new)s. Reason: %(reason)s",
@@ -603,3 +774,14 @@ class SalesperfTarget(models.Model):
                 reason=reason,
             )
         )
+
+    def _reset_to_draft(self, reason):
+        """Take a confirmed target back to draft: administrators only, with a
+        reason kept in the chatter."""
+        self._check_revision(reason)
+        if not self.env.user.has_group("salesperf_odoo.group_salesperf_manager"):
+            raise AccessError(
+                _("Only a Sales Performance administrator takes a confirmed target back to draft.")
+            )
+        self.with_context(salesperf_target_revision=REVISION).write({"state": "draft"})
+        self.message_post(body=_("Target reset to draft. Reason: %(reason)s", reason=reason))

@@ -1,0 +1,25 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+"""The target and milestone rules changed (team leadership and membership
+read from the teams, milestones seen as their targets). They live in a
+``noupdate`` file, which an upgrade never rewrites: drop them here, and the
+upgrade creates them anew from the file."""
+
+RULES = [
+    "salesperf_target_rule_personal",
+    "salesperf_target_rule_team_leader",
+    "salesperf_target_milestone_rule_company",
+]
+
+
+def migrate(cr, version):
+    cr.execute(
+        """DELETE FROM ir_rule WHERE id IN (
+            SELECT res_id FROM ir_model_data
+            WHERE module = 'salesperf_odoo' AND model = 'ir.rule' AND name = ANY(%s))""",
+        [RULES],
+    )
+    cr.execute(
+        """DELETE FROM ir_model_data
+        WHERE module = 'salesperf_odoo' AND model = 'ir.rule' AND name = ANY(%s)""",
+        [RULES],
+    )
