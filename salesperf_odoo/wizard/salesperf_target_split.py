@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from datetime import timedelta
+from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
@@ -8,8 +9,10 @@ from odoo.exceptions import UserError
 
 from ..engine.periods import Period, same_period_last_year
 from ..engine.targets import history_weights, seasonal_weights, split_amount
-from ..models.salesperf_target import PERIOD_KINDS, SCOPE_DIMENSION
+from ..models.salesperf_target import PERIOD_KINDS, SCOPE_DIMENSION, check_finite
 
+#: Precision of the manual percentages (the preview line's weight digits).
+PERCENT_ROUNDING = 0.0001
 #: What a target of each scope splits into, by owner.
 CHILD_SCOPE = {"company": "team", "team": "user"}
 #: What a target of each period kind splits into, over time.
@@ -20,7 +23,10 @@ class SalesperfTargetSplit(models.TransientModel):
     """Split a target top-down, with a preview before anything is written.
 
     Children add up to the parent exactly, to the currency's rounding (the
-    largest remainder rule of ``engine.targets.split_amount``).
+    largest remainder rule of ``engine.targets.split_amount``). Only who may
+    manage the target splits it (its record rules), and the children are
+    created with the user's own rights: a team leader splits his team's
+    target among its current members, never more.
     """
 
     _name = "salesperf.target.split"
@@ -59,6 +65,7 @@ class SalesperfTargetSplit(models.TransientModel):
     def action_preview(self):
         """Fill the preview lines; nothing is written to the targets."""
         self.ensure_one()
+        self.target_id.check_access("write")
         children = self._child_specs()
         weights, note = self._weights(children)
         amounts = split_amount(self.target_id.amount, weights, self._rounding())
@@ -70,8 +77,15 @@ class SalesperfTargetSplit(models.TransientModel):
         return self._reopen()
 
     def _rounding(self):
+        """Counts split in whole units, amounts in the currency's rounding, or
+        in cents when the target itself is not a multiple of it."""
         target = self.target_id
-        return target.currency_id.rounding if target.is_monetary else 1
+        if not target.is_monetary:
+            return 1
+        rounding = target.currency_id.rounding
+        if Fraction(str(target.amount)) % Fraction(str(rounding)):
+            return 0.01
+        return rounding
 
     def _child_specs(self):
         """One dict of child target values (owner and period) per child."""
@@ -128,7 +142,9 @@ class SalesperfTargetSplit(models.TransientModel):
         if self.method == "equal":
             return equal, False
         if self.method == "manual":
-            return [100 / len(children)] * len(children), _(
+            # equal percentages that add up to exactly 100 at the field's
+            # precision (3 lines: 33.3334, 33.3333, 33.3333)
+            return split_amount(100, equal, PERCENT_ROUNDING), _(
                 "Enter each line's percentage (they must add up to 100), then apply."
             )
         if self.method == "manual_amount":
@@ -148,7 +164,10 @@ class SalesperfTargetSplit(models.TransientModel):
     def _last_year_per_child(self, children):
         """The target's metric for each child over its period one year earlier."""
         target = self.target_id
-        kpi = self.env["salesperf.kpi"]
+        # sudo: the split's history is the whole scope's (a leader with "own
+        # documents" rights still splits by his people's sales); the caller
+        # checked that the user may manage the target
+        kpi = self.env["salesperf.kpi"].sudo()
         values = []
         for child in children:
             start = child["date_from"]
@@ -186,9 +205,10 @@ class SalesperfTargetSplit(models.TransientModel):
             domain.append(("user_id", "=", target.user_id.id))
         history = {
             (month.year, month.month): revenue
-            for month, revenue in self.env["salesperf.sale.fact"]._read_group(
-                domain, ["date:month"], ["revenue:sum"]
-            )
+            # sudo: as in _last_year_per_child, after the caller's check
+            for month, revenue in self.env["salesperf.sale.fact"]
+            .sudo()
+            ._read_group(domain, ["date:month"], ["revenue:sum"])
         }
         per_month = seasonal_weights(history, range(1, 13))
         if per_month is None:
@@ -212,26 +232,11 @@ class SalesperfTargetSplit(models.TransientModel):
         if not self.line_ids:
             raise UserError(_("Preview the split before applying it."))
         target = self.target_id
+        target.check_access("write")
         if self.method == "manual":
-            percents = self.line_ids.mapped("weight")
-            if round(sum(percents), 6) != 100:
-                raise UserError(
-                    _("The percentages add up to %s %%, not 100 %%.", round(sum(percents), 2))
-                )
-            amounts = split_amount(target.amount, percents, self._rounding())
+            amounts = split_amount(target.amount, self._checked_percents(), self._rounding())
         elif self.method == "manual_amount":
-            amounts = self.line_ids.mapped("amount")
-            rounding = self._rounding()
-            if any(amount < 0 for amount in amounts):
-                raise UserError(_("A target cannot be negative."))
-            if round(sum(amounts) / rounding) != round(target.amount / rounding):
-                raise UserError(
-                    _(
-                        "The amounts add up to %(total)s, not to the target's %(target)s.",
-                        total=round(sum(amounts), 2),
-                        target=target.amount,
-                    )
-                )
+            amounts = self._checked_amounts()
         else:
             amounts = self.line_ids.mapped("amount")
         children = self.env["salesperf.target"].create(
@@ -265,6 +270,62 @@ class SalesperfTargetSplit(models.TransientModel):
             "domain": [("id", "in", children.ids)],
         }
 
+    def _checked_percents(self):
+        """The manual percentages, each 0 or more, adding up to 100 (lines
+        refuse NaN and infinite numbers themselves)."""
+        percents = self.line_ids.mapped("weight")
+        for line, percent in zip(self.line_ids, percents, strict=True):
+            if percent < 0:
+                raise UserError(
+                    _(
+                        "Line %(line)s: the percentage must be a number of 0 or more, "
+                        "not %(percent)s.",
+                        line=line._label(),
+                        percent=percent,
+                    )
+                )
+        # exact sum of the percentages as entered (decimal, not binary)
+        total = sum(Fraction(str(percent)) for percent in percents)
+        if total != 100:
+            raise UserError(
+                _("The percentages add up to %s %%, not 100 %%.", float(total)),
+            )
+        return percents
+
+    def _checked_amounts(self):
+        """The manual amounts, each 0 or more (whole for counts), adding up
+        to the target."""
+        target = self.target_id
+        amounts = self.line_ids.mapped("amount")
+        for line, amount in zip(self.line_ids, amounts, strict=True):
+            if amount < 0:
+                raise UserError(
+                    _(
+                        "Line %(line)s: the amount must be a number of 0 or more, not %(amount)s.",
+                        line=line._label(),
+                        amount=amount,
+                    )
+                )
+            if not target.is_monetary and amount != int(amount):
+                raise UserError(
+                    _(
+                        "Line %(line)s: %(amount)s is not a whole number; this target counts.",
+                        line=line._label(),
+                        amount=amount,
+                    )
+                )
+        # compared exactly (decimal, not binary), never after rounding the sum
+        total = sum(Fraction(str(amount)) for amount in amounts)
+        if total != Fraction(str(target.amount)):
+            raise UserError(
+                _(
+                    "The amounts add up to %(total)s, not to the target's %(target)s.",
+                    total=float(total),
+                    target=target.amount,
+                )
+            )
+        return amounts
+
     def _reopen(self):
         return {
             "type": "ir.actions.act_window",
@@ -290,7 +351,22 @@ class SalesperfTargetSplitLine(models.TransientModel):
     date_from = fields.Date(string="Period Start")
     weight = fields.Float(
         string="Weight / %",
-        digits=(16, 4),
+        digits=(16, 4),  # PERCENT_ROUNDING
         help="Share of the parent; a percentage for manual splits.",
     )
     amount = fields.Float(string="Target", digits=(16, 2))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_finite(self, vals_list, ["weight", "amount"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_finite(self, [vals], ["weight", "amount"])
+        return super().write(vals)
+
+    def _label(self):
+        """How the user recognises the line: its owner and period start."""
+        self.ensure_one()
+        owner = self.user_id or self.team_id
+        return " · ".join(filter(None, (owner.name, str(self.date_from or ""))))
