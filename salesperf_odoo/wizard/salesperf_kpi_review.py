@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.misc import format_date, formatLang
 
 from ..engine.kpi import KPI_DEFINITIONS, compare
@@ -54,6 +54,7 @@ class SalesperfKpiReview(models.TransientModel):
         string="Companies",
         required=True,
         default=lambda self: self.env.companies,
+        domain=lambda self: [("id", "in", self.env.companies.ids)],
     )
     line_ids = fields.One2many("salesperf.kpi.review.line", "review_id", string="KPIs")
 
@@ -89,6 +90,17 @@ class SalesperfKpiReview(models.TransientModel):
     def action_compute(self):
         """(Re)compute the KPI lines of the review."""
         self.ensure_one()
+        # the companies come from the client: only the user's allowed ones
+        if self.company_ids - self.env.companies:
+            raise AccessError(
+                _(
+                    "You cannot review the KPIs of %(companies)s: not among your allowed "
+                    "companies.",
+                    companies=", ".join(
+                        (self.company_ids - self.env.companies).sudo().mapped("name")
+                    ),
+                )
+            )
         comparison = self.env["salesperf.kpi"]._compute_kpi_comparison(
             self._get_period(), self.dimension, self.company_ids
         )

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from ..engine.periods import Period, period_containing, previous_period
 from ..engine.ranking import competition_ranks, rank_changes
@@ -26,10 +27,16 @@ class SalesperfRanking(models.TransientModel):
     date_from = fields.Date(compute="_compute_dates")
     date_to = fields.Date(compute="_compute_dates")
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", help="Leave empty to rank across the company."
+        "crm.team",
+        string="Sales Team",
+        domain="[('company_id', 'in', [company_id, False])]",
+        help="Leave empty to rank across the company.",
     )
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        domain=lambda self: [("id", "in", self.env.companies.ids)],
     )
     metric = fields.Selection(METRICS, required=True, default="revenue")
     rank_by = fields.Selection(
@@ -58,6 +65,7 @@ class SalesperfRanking(models.TransientModel):
     def action_compute(self):
         """(Re)compute the leaderboard lines."""
         self.ensure_one()
+        self._check_scope()
         period = Period(self.date_from, self.date_to, self.period_kind)
         current = self._standings(period)
         previous = self._standings(previous_period(period))
@@ -84,12 +92,36 @@ class SalesperfRanking(models.TransientModel):
         )
         return True
 
+    def _check_scope(self):
+        """The company and team come from the client: rank only within the
+        user's allowed companies, and a team of that company."""
+        if self.company_id not in self.env.companies:
+            raise AccessError(
+                _(
+                    "You cannot rank the salespeople of %(company)s: it is not one of "
+                    "your allowed companies.",
+                    company=self.company_id.sudo().name,
+                )
+            )
+        if self.team_id and self.team_id.sudo().company_id not in (
+            self.company_id,
+            self.env["res.company"],
+        ):
+            raise AccessError(
+                _(
+                    "Sales team %(team)s does not belong to %(company)s.",
+                    team=self.team_id.sudo().name,
+                    company=self.company_id.name,
+                )
+            )
+
     def _standings(self, period):
         """Amounts, targets, attainment and ranks of the salespeople in scope.
 
-        Read with sudo: a leaderboard shows everyone of the team or company
-        by design; what a salesperson sees of other people's amounts is
-        decided by the company's setting (``amounts_hidden``).
+        Read with sudo, after :meth:`_check_scope`: a leaderboard shows
+        everyone of the team or company by design; what a salesperson sees
+        of other people's amounts is decided by the company's setting
+        (``amounts_hidden``).
         """
         company = self.company_id
         measures = self.env["salesperf.kpi"].sudo()._compute_measures(period, "user", company)
