@@ -1,3 +1,4 @@
+from . import test_authority
 from . import test_external_sale_import
 from . import test_kpi
 from . import test_kpi_review
