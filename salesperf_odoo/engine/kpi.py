@@ -117,7 +117,8 @@ KPI_DEFINITIONS = (
         "won_count",
         "Won opportunities",
         "count",
-        "Opportunities won (probability 100) with a closing date in the period.",
+        "Opportunities won (probability 100) closed on a day of the period in the company's "
+        "time zone.",
     ),
     KpiDefinition(
         "won_value",
@@ -129,7 +130,8 @@ KPI_DEFINITIONS = (
         "lost_count",
         "Lost opportunities",
         "count",
-        "Opportunities lost (archived with probability 0) with a closing date in the period.",
+        "Opportunities lost (archived with probability 0) closed on a day of the period in "
+        "the company's time zone.",
     ),
     KpiDefinition("win_rate", "Win rate", "percent", "won / (won + lost) × 100."),
     KpiDefinition(
@@ -142,7 +144,8 @@ KPI_DEFINITIONS = (
         "activities_done",
         "Activities completed",
         "count",
-        "Activities marked as done in the period by the salesperson (on any document).",
+        "Activities marked as done in the period by the salesperson (on any document), "
+        "counted in the salesperson's main company and dated in its time zone.",
     ),
     KpiDefinition(
         "data_completeness",
