@@ -20,6 +20,8 @@
         "data/salesperf_cron_data.xml",
         "report/salesperf_sale_fact_views.xml",
         "report/salesperf_activity_fact_views.xml",
+        # the import action is referenced by the imported sales list
+        "wizard/salesperf_external_sale_import_views.xml",
         "views/salesperf_external_sale_views.xml",
         "views/salesperf_completeness_rule_views.xml",
         "views/res_config_settings_views.xml",

@@ -1,3 +1,4 @@
+from . import salesperf_external_sale_import
 from . import salesperf_kpi_review
 from . import salesperf_ranking
 from . import salesperf_target_revision
