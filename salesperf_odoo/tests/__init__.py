@@ -1,5 +1,6 @@
 from . import test_authority
 from . import test_external_sale_import
+from . import test_external_sale_import_wizard
 from . import test_kpi
 from . import test_kpi_review
 from . import test_pipeline_panel_tour
