@@ -181,6 +181,7 @@ class TestTargetLock(SalesperfAuthorityCommon):
 
 @tagged("post_install", "-at_install")
 class TestTargetUniqueness(SalesperfAuthorityCommon):
+    @mute_logger("odoo.sql_db")  # the refused duplicates
     def test_one_target_per_owner_whatever_the_team(self):
         self.Target.create(self._values(team_id=self.team_north.id))
         for label, values in [
@@ -429,6 +430,7 @@ class TestAuthorityOverJsonRpc(HttpCase, SalesperfAuthorityCommon):
         self.assertEqual(answer[0], f"odoo.exceptions.{error}", answer)
         self.assertRegex(answer[1], message)
 
+    @mute_logger("odoo.sql_db")  # the refused duplicates
     def test_lock_and_rights_hold_over_rpc(self):
         target = self.Target.create(self._values())
         target.action_confirm()

@@ -4,6 +4,7 @@ from datetime import date
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .test_kpi import SalesperfKpiCommon
 
@@ -49,6 +50,7 @@ class SalesperfTargetCommon(SalesperfKpiCommon):
 
 @tagged("post_install", "-at_install")
 class TestTarget(SalesperfTargetCommon):
+    @mute_logger("odoo.sql_db")  # the refused duplicate
     def test_bad_targets_are_refused_and_nothing_is_written(self):
         self._target()
         for values, message in [
