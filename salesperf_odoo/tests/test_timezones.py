@@ -278,9 +278,22 @@ class TestTimezones(TransactionCase):
         self.assertEqual(auckland.pacing_status, "ahead")  # 3000 / 1000 = 3 ≥ 1.10
         # ... and Thursday 12 at 16:00 in Los Angeles: 9 of 21 elapsed,
         # 2100 × 9 / 21 = 900.
-        # NOTE: needs the targets to count elapsed days up to each company's
-        # own today (company._salesperf_today()); up to the user's today (13
-        # Nov in UTC) Los Angeles would get 10 days and 1000.
+        # (up to the user's today, 13 Nov in UTC, it would get 10 days: 1000)
         self.assertAlmostEqual(los_angeles.expected_to_date, 900.0, places=2)
         self.assertAlmostEqual(los_angeles.run_rate, 600 * 21 / 9, places=2)  # 1400
         self.assertEqual(los_angeles.pacing_status, "behind")  # 600 / 900 = 0.67 < 0.80
+
+    @freeze_time("2026-11-30 12:00:00")
+    def test_current_period_is_the_companys(self):
+        # 30 Nov 12:00 UTC is 1 Dec 01:00 in Auckland, 30 Nov 04:00 in Los
+        # Angeles: the ranking and the KPI review open on each company's month
+        for company, day, start in [
+            (self.auckland, date(2026, 12, 1), date(2026, 12, 1)),
+            (self.los_angeles, date(2026, 11, 30), date(2026, 11, 1)),
+        ]:
+            env = self.env(user=self.mere, context={"allowed_company_ids": company.ids})
+            ranking = env["salesperf.ranking"].create({})
+            review = env["salesperf.kpi.review"].create({})
+            self.assertEqual((ranking.reference_date, ranking.date_from), (day, start))
+            self.assertEqual((review.reference_date, review.date_from), (day, start))
+            self.assertEqual(company._salesperf_month_start(), start)

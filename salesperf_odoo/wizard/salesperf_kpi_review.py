@@ -41,7 +41,9 @@ class SalesperfKpiReview(models.TransientModel):
         precompute=True,
     )
     reference_date = fields.Date(
-        string="Any Day In Period", default=fields.Date.context_today, required=True
+        string="Any Day In Period",
+        default=lambda self: self.env.company._salesperf_today(),
+        required=True,
     )
     dimension = fields.Selection(
         [("user", "Salesperson"), ("team", "Sales Team"), ("company", "Company")],

@@ -22,7 +22,9 @@ class SalesperfRanking(models.TransientModel):
         default="month",
     )
     reference_date = fields.Date(
-        string="Any Day In Period", required=True, default=fields.Date.context_today
+        string="Any Day In Period",
+        required=True,
+        default=lambda self: self.env.company._salesperf_today(),
     )
     date_from = fields.Date(compute="_compute_dates")
     date_to = fields.Date(compute="_compute_dates")
