@@ -4,10 +4,12 @@ from datetime import datetime, time, timedelta
 
 import pytz
 
-from odoo import api, models
+from odoo import _, api, models
+from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools.misc import format_date
 
-from ..engine.kpi import MEASURES, classify_customers, derive_kpis
+from ..engine.kpi import KPI_CODES, MEASURES, classify_customers, derive_kpis
 from ..engine.periods import previous_period, same_period_last_year
 
 #: Entity field of each dimension on the fact models and on crm.lead.
@@ -59,6 +61,255 @@ class SalesperfKpi(models.AbstractModel):
         empty = derive_kpis({})
         keys = set().union(*results.values())
         return {key: {name: results[name].get(key, empty) for name in periods} for key in keys}
+
+    # ------------------------------------------------------------
+    # DETAILS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _action_kpi_details(self, kpi_code, period, dimension, entity_id, company):
+        """Window action listing the records one KPI counts for one entity
+        (salesperson, team or company id per ``dimension``), period and company.
+
+        The records are those the KPI's measures read, with the same domain:
+        sold lines for the sales and customer KPIs, opportunities for the
+        pipeline and closed ones, completed activities. No ``sudo``: the list
+        shows, through the user's own access rules, only what the user may
+        read, as the KPI itself measures only that.
+
+        :param period: an ``engine.periods.Period``.
+        :param company: a ``res.company`` record (or its id).
+        :raises UserError: for an unknown KPI code or dimension.
+        """
+        if kpi_code not in KPI_CODES:
+            raise UserError(_("There is no KPI %(kpi)s.", kpi=kpi_code))
+        if dimension not in DIMENSIONS:
+            raise UserError(_("KPIs cannot be measured per %(dimension)s.", dimension=dimension))
+        if isinstance(company, int):
+            company = self.env["res.company"].browse(company)
+        entity_domain = [(DIMENSIONS[dimension], "=", entity_id)]
+        action = self._kpi_details_builders()[kpi_code](period, company, entity_domain)
+        entity = self.env[self._kpi_entity_model(dimension)].browse(entity_id)
+        action.setdefault("type", "ir.actions.act_window")
+        # a builder may name what it lists when the KPI's label does not say it
+        what = action.get("name") or self._kpi_labels()[kpi_code]
+        action["name"] = " · ".join((what, entity.display_name, self._period_label(period)))
+        action["context"] = {"create": False, **action.get("context", {})}
+        return action
+
+    def _kpi_details_builders(self):
+        """Hook: ``{kpi code: builder(period, company, entity domain) -> action}``,
+        one builder per family of KPIs counting the same records."""
+        return {
+            **dict.fromkeys(
+                ("revenue", "margin", "margin_percent", "quantity"), self._details_sales
+            ),
+            **dict.fromkeys(("orders", "average_order_value"), self._details_orders),
+            **dict.fromkeys(("customers", "repeat_purchase_rate"), self._details_customers),
+            "new_customers": self._details_new_customers,
+            "returning_customers": self._details_returning_customers,
+            **dict.fromkeys(("pipeline_value", "weighted_pipeline"), self._details_pipeline),
+            **dict.fromkeys(("won_count", "won_value", "average_cycle_days"), self._details_won),
+            "lost_count": self._details_lost,
+            "win_rate": self._details_closed,
+            "activities_done": self._details_activities,
+            "data_completeness": self._details_open_opportunities,
+        }
+
+    @api.model
+    def _kpi_entity_model(self, dimension):
+        return {"user": "res.users", "team": "crm.team", "company": "res.company"}[dimension]
+
+    @api.model
+    def _kpi_labels(self):
+        """``{kpi code: label}`` in the user's language (the review's selection)."""
+        field = self.env["salesperf.kpi.review.line"]._fields["kpi"]
+        return dict(field._description_selection(self.env))
+
+    @api.model
+    def _period_label(self, period):
+        """ "November 2026", "Q4 2026", "2026" or "1 Nov 2026 – 27 Nov 2026"."""
+        if period.kind == "month":
+            return format_date(self.env, period.start, date_format="LLLL y")
+        if period.kind == "quarter":
+            return _(
+                "Q%(quarter)s %(year)s",
+                quarter=(period.start.month - 1) // 3 + 1,
+                year=period.start.year,
+            )
+        if period.kind == "year":
+            return str(period.start.year)
+        return _(
+            "%(start)s – %(end)s",
+            start=format_date(self.env, period.start),
+            end=format_date(self.env, period.end),
+        )
+
+    @api.model
+    def _details_sales(self, period, company, entity_domain, context=None):
+        return {
+            "res_model": "salesperf.sale.fact",
+            "views": [
+                (self.env.ref("salesperf_odoo.salesperf_sale_fact_view_list").id, "list"),
+                (self.env.ref("salesperf_odoo.salesperf_sale_fact_view_pivot").id, "pivot"),
+            ],
+            "search_view_id": [self.env.ref("salesperf_odoo.salesperf_sale_fact_view_search").id],
+            "domain": [*self._sale_fact_domain(period, company), *entity_domain],
+            "context": context or {},
+        }
+
+    @api.model
+    def _details_orders(self, period, company, entity_domain):
+        return self._details_sales(
+            period, company, entity_domain, context={"group_by": ["order_name"]}
+        )
+
+    @api.model
+    def _details_customers(self, period, company, entity_domain, customer_domain=()):
+        action = self._details_sales(
+            period, company, entity_domain, context={"group_by": ["commercial_partner_id"]}
+        )
+        action["domain"] += [("commercial_partner_id", "!=", False), *customer_domain]
+        return action
+
+    @api.model
+    def _details_new_customers(self, period, company, entity_domain):
+        new_ids = self._period_customer_ids(period, company, entity_domain, new=True)
+        return self._details_customers(
+            period, company, entity_domain, [("commercial_partner_id", "in", new_ids)]
+        )
+
+    @api.model
+    def _details_returning_customers(self, period, company, entity_domain):
+        returning_ids = self._period_customer_ids(period, company, entity_domain, new=False)
+        return self._details_customers(
+            period, company, entity_domain, [("commercial_partner_id", "in", returning_ids)]
+        )
+
+    @api.model
+    def _period_customer_ids(self, period, company, entity_domain, new):
+        """Ids of the entity's customers of the period whose first purchase in
+        the company is in the period (``new``) or before it."""
+        facts = self.env["salesperf.sale.fact"]
+        customers = [
+            customer.id
+            for (customer,) in facts._read_group(
+                [
+                    *self._sale_fact_domain(period, company),
+                    *entity_domain,
+                    ("commercial_partner_id", "!=", False),
+                ],
+                ["commercial_partner_id"],
+            )
+        ]
+        # sudo: as in _measure_customers, whether a customer is new depends on
+        # the company's whole history; only ids of customers the user already
+        # reads in the period leave this query.
+        first_purchases = facts.sudo()._read_group(
+            [("commercial_partner_id", "in", customers), ("company_id", "=", company.id)],
+            ["commercial_partner_id"],
+            ["date:min"],
+        )
+        return [
+            customer.id for customer, first in first_purchases if (first >= period.start) == new
+        ]
+
+    @api.model
+    def _details_opportunities(self, domain, context=None):
+        return {
+            "res_model": "crm.lead",
+            "views": [
+                (self.env.ref("crm.crm_case_tree_view_oppor").id, "list"),
+                (self.env.ref("crm.crm_lead_view_form").id, "form"),
+            ],
+            "search_view_id": [self.env.ref("crm.view_crm_case_opportunities_filter").id],
+            "domain": domain,
+            "context": {"default_type": "opportunity", **(context or {})},
+        }
+
+    @api.model
+    def _details_pipeline(self, period, company, entity_domain):
+        return self._details_opportunities(
+            [
+                *self._opportunity_domain(company),
+                *entity_domain,
+                ("probability", "<", 100),
+                ("date_deadline", ">=", period.start),
+                ("date_deadline", "<=", period.end),
+            ]
+        )
+
+    @api.model
+    def _closed_domain(self, period, company, entity_domain):
+        return [
+            *self._opportunity_domain(company),
+            *entity_domain,
+            *self._datetime_domain("date_closed", period, company),
+        ]
+
+    @api.model
+    def _details_won(self, period, company, entity_domain):
+        return self._details_opportunities(
+            [
+                *self._closed_domain(period, company, entity_domain),
+                ("active", "=", True),
+                ("probability", "=", 100),
+            ]
+        )
+
+    @api.model
+    def _details_lost(self, period, company, entity_domain):
+        # lost opportunities are archived: show them
+        return self._details_opportunities(
+            [
+                *self._closed_domain(period, company, entity_domain),
+                ("active", "=", False),
+                ("probability", "=", 0),
+            ],
+            context={"active_test": False},
+        )
+
+    @api.model
+    def _details_closed(self, period, company, entity_domain):
+        won_or_lost = expression.OR(
+            [
+                [("active", "=", True), ("probability", "=", 100)],
+                [("active", "=", False), ("probability", "=", 0)],
+            ]
+        )
+        return self._details_opportunities(
+            [*self._closed_domain(period, company, entity_domain), *won_or_lost],
+            context={"active_test": False},
+        )
+
+    @api.model
+    def _details_activities(self, period, company, entity_domain):
+        return {
+            "res_model": "salesperf.activity.fact",
+            "views": [
+                (self.env.ref("salesperf_odoo.salesperf_activity_fact_view_list").id, "list")
+            ],
+            "search_view_id": [
+                self.env.ref("salesperf_odoo.salesperf_activity_fact_view_search").id
+            ],
+            "domain": [*self._fact_domain(period, company), *entity_domain],
+        }
+
+    @api.model
+    def _details_open_opportunities(self, period, company, entity_domain):
+        """Data completeness: the opportunities open now (the period's
+        customers are in the customers' details); the action's help says so."""
+        action = self._details_opportunities(
+            [*self._opportunity_domain(company), *entity_domain, ("probability", "<", 100)]
+        )
+        action["name"] = _(
+            "%(kpi)s (open opportunities)", kpi=self._kpi_labels()["data_completeness"]
+        )
+        action["help"] = _(
+            "<p>The opportunities open today, whose completeness the KPI counts with that of "
+            "the period's customers (see the Customers KPI for those).</p>"
+        )
+        return action
 
     # ------------------------------------------------------------
     # MEASURES
