@@ -3,7 +3,15 @@ from datetime import date
 
 import pytest
 
-from engine.periods import Period, period_containing, previous_period, same_period_last_year
+from engine.periods import (
+    Period,
+    comparison_periods,
+    first_days,
+    is_in_progress,
+    period_containing,
+    previous_period,
+    same_period_last_year,
+)
 
 
 def test_month_containing_a_leap_day():
@@ -51,3 +59,77 @@ def test_bad_periods_are_refused():
     with pytest.raises(ValueError, match="single date"):
         period_containing("custom", date(2025, 3, 1))
     assert date(2025, 3, 1) in Period(date(2025, 3, 1), date(2025, 3, 1))
+
+
+def test_month_in_progress_compares_the_same_days():
+    # 27 November 2026: 1–27 Nov against 1–27 Oct 2026 and 1–27 Nov 2025 (27 days each)
+    november = period_containing("month", date(2026, 11, 14))
+    periods = comparison_periods(november, date(2026, 11, 27))
+    assert periods == {
+        "current": Period(date(2026, 11, 1), date(2026, 11, 27)),
+        "previous": Period(date(2026, 10, 1), date(2026, 10, 27)),
+        "last_year": Period(date(2025, 11, 1), date(2025, 11, 27)),
+    }
+    assert {name: period.days for name, period in periods.items()} == dict.fromkeys(periods, 27)
+
+
+def test_elapsed_days_are_clamped_to_a_shorter_month():
+    # 30 March 2025 (30 days): February 2025 has only 28, so all of it;
+    # March 2024 gives 1–30 March 2024
+    march = period_containing("month", date(2025, 3, 1))
+    periods = comparison_periods(march, date(2025, 3, 30))
+    assert periods["current"] == Period(date(2025, 3, 1), date(2025, 3, 30))
+    assert periods["previous"] == Period(date(2025, 2, 1), date(2025, 2, 28), "month")
+    assert periods["last_year"] == Period(date(2024, 3, 1), date(2024, 3, 30))
+    # 29 February 2024 (leap): 29 days of January 2024 and all of February 2023 (28 days)
+    february = period_containing("month", date(2024, 2, 1))
+    periods = comparison_periods(february, date(2024, 2, 29))
+    assert periods["current"] == february
+    assert periods["previous"] == Period(date(2024, 1, 1), date(2024, 1, 29))
+    assert periods["last_year"] == Period(date(2023, 2, 1), date(2023, 2, 28), "month")
+
+
+def test_quarter_in_progress_counts_days_not_dates():
+    # 10 March 2025 in Q1: 31 (Jan) + 28 (Feb) + 10 = 69 days.
+    # Q4 2024 from 1 October: 31 + 30 = 61, so day 69 is 8 December;
+    # Q1 2024 (leap year): 31 + 29 = 60, so day 69 is 9 March 2024.
+    q1 = period_containing("quarter", date(2025, 1, 1))
+    periods = comparison_periods(q1, date(2025, 3, 10))
+    assert periods["current"] == Period(date(2025, 1, 1), date(2025, 3, 10))
+    assert periods["previous"] == Period(date(2024, 10, 1), date(2024, 12, 8))
+    assert periods["last_year"] == Period(date(2024, 1, 1), date(2024, 3, 9))
+
+
+def test_full_periods_and_periods_not_in_progress():
+    november = period_containing("month", date(2026, 11, 1))
+    full = {
+        "current": november,
+        "previous": Period(date(2026, 10, 1), date(2026, 10, 31), "month"),
+        "last_year": Period(date(2025, 11, 1), date(2025, 11, 30), "month"),
+    }
+    # the choice of full periods, while November is in progress
+    assert comparison_periods(november, date(2026, 11, 27), "full") == full
+    # a past or future month is compared in full either way
+    assert comparison_periods(november, date(2026, 12, 2)) == full
+    assert comparison_periods(november, date(2026, 10, 31)) == full
+    assert not is_in_progress(november, date(2026, 12, 1))
+    assert is_in_progress(november, date(2026, 11, 1))
+    with pytest.raises(ValueError, match="Unknown comparison mode"):
+        comparison_periods(november, date(2026, 11, 27), "working_days")
+
+
+def test_first_day_of_a_period_and_custom_ranges():
+    # on 1 November: one day against 1 October and 1 November 2025
+    november = period_containing("month", date(2026, 11, 1))
+    periods = comparison_periods(november, date(2026, 11, 1))
+    assert periods["previous"] == Period(date(2026, 10, 1), date(2026, 10, 1))
+    assert periods["last_year"] == Period(date(2025, 11, 1), date(2025, 11, 1))
+    # custom 10–19 March (10 days) on the 12th: 3 days of each side;
+    # the 10 days before start on 28 February
+    custom = Period(date(2025, 3, 10), date(2025, 3, 19))
+    periods = comparison_periods(custom, date(2025, 3, 12))
+    assert periods["current"] == Period(date(2025, 3, 10), date(2025, 3, 12))
+    assert periods["previous"] == Period(date(2025, 2, 28), date(2025, 3, 2))
+    assert periods["last_year"] == Period(date(2024, 3, 10), date(2024, 3, 12))
+    with pytest.raises(ValueError, match="at least one day"):
+        first_days(custom, 0)

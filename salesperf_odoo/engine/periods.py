@@ -3,7 +3,8 @@
 
 A period is a closed interval of dates ``[start, end]``. Comparisons use the
 period just before (of the same kind, or of the same length for a custom
-range) and the same period one year earlier.
+range) and the same period one year earlier: in full, or, while the period
+is in progress, like for like (:func:`comparison_periods`).
 """
 
 import calendar
@@ -11,6 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 PERIOD_KINDS = ("month", "quarter", "year", "custom")
+
+#: How a period in progress is compared: its days up to today against as
+#: many days of each reference period ("elapsed"), or whole periods ("full").
+COMPARISON_MODES = ("elapsed", "full")
 
 
 @dataclass(frozen=True)
@@ -79,3 +84,45 @@ def same_period_last_year(period):
     if period.kind == "custom":
         return Period(start, _shift_months(period.end, -12), "custom")
     return period_containing(period.kind, start)
+
+
+def first_days(period, days):
+    """The first ``days`` days of ``period`` as a custom range, clamped to
+    its end (the 30 first days of February are February)."""
+    if days < 1:
+        raise ValueError(f"A period has at least one day, not {days}")
+    end = min(period.start + timedelta(days=days - 1), period.end)
+    if end == period.end:
+        return period
+    return Period(period.start, end, "custom")
+
+
+def is_in_progress(period, today):
+    """Whether ``today`` falls inside ``period``: its figures are not final yet."""
+    return today in period
+
+
+def comparison_periods(period, today, mode="elapsed"):
+    """The periods a KPI of ``period`` is compared across, on ``today``.
+
+    In ``"full"`` mode, or when ``today`` is not inside ``period``: the
+    period, the period before and the same period a year earlier, whole.
+    In ``"elapsed"`` mode, while the period is in progress: its days up to
+    ``today`` and the same number of first days of each reference period,
+    each clamped to its own end (1–30 March against 1–28 February). The
+    current period then also stops at ``today`` (records dated later, such
+    as expected closings, are left out on every side alike).
+
+    :returns: ``{"current": Period, "previous": Period, "last_year": Period}``
+    """
+    if mode not in COMPARISON_MODES:
+        raise ValueError(f"Unknown comparison mode {mode!r}")
+    previous, last_year = previous_period(period), same_period_last_year(period)
+    if mode == "full" or not is_in_progress(period, today):
+        return {"current": period, "previous": previous, "last_year": last_year}
+    days = (today - period.start).days + 1
+    return {
+        "current": first_days(period, days),
+        "previous": first_days(previous, days),
+        "last_year": first_days(last_year, days),
+    }

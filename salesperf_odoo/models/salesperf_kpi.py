@@ -2,15 +2,16 @@
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
+import babel.dates
 import pytz
 
 from odoo import _, api, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools.misc import format_date
+from odoo.tools.misc import babel_locale_parse, get_lang
 
 from ..engine.kpi import KPI_CODES, MEASURES, classify_customers, derive_kpis
-from ..engine.periods import previous_period, same_period_last_year
+from ..engine.periods import comparison_periods
 
 #: Entity field of each dimension on the fact models and on crm.lead.
 DIMENSIONS = {"user": "user_id", "team": "team_id", "company": "company_id"}
@@ -43,24 +44,42 @@ class SalesperfKpi(models.AbstractModel):
         }
 
     @api.model
-    def _compute_kpi_comparison(self, period, dimension, companies):
+    def _compute_kpi_comparison(self, period, dimension, companies, mode="elapsed"):
         """KPIs of ``period``, of the period before and of the same one a year earlier.
 
+        :param mode: ``"elapsed"`` compares a period in progress like for
+            like: its days up to each company's today against as many days
+            of the reference periods; ``"full"`` compares whole periods (see
+            ``engine.periods.comparison_periods``; a period that is not in
+            progress is always compared in full).
         :returns: ``{key: {"current": kpis, "previous": kpis, "last_year": kpis}}``
             for every key present in any of the three periods (missing
             periods give the KPIs of empty measures).
         """
-        periods = {
-            "current": period,
-            "previous": previous_period(period),
-            "last_year": same_period_last_year(period),
-        }
-        results = {
-            name: self._compute_kpis(value, dimension, companies) for name, value in periods.items()
-        }
         empty = derive_kpis({})
-        keys = set().union(*results.values())
-        return {key: {name: results[name].get(key, empty) for name in periods} for key in keys}
+        comparison = {}
+        for group_companies, periods in self._comparison_periods(period, companies, mode):
+            results = {
+                name: self._compute_kpis(value, dimension, group_companies)
+                for name, value in periods.items()
+            }
+            for key in set().union(*results.values()):
+                comparison[key] = {name: results[name].get(key, empty) for name in periods}
+        return comparison
+
+    @api.model
+    def _comparison_periods(self, period, companies, mode="elapsed"):
+        """``[(companies, {"current": …, "previous": …, "last_year": …})]``.
+
+        Companies whose today falls on different days (time zones far apart)
+        may compare different days: one entry per distinct set of periods,
+        so that each company is measured up to its own today.
+        """
+        grouped = defaultdict(lambda: self.env["res.company"])
+        for company in companies:
+            periods = comparison_periods(period, company._salesperf_today(), mode)
+            grouped[tuple(periods.items())] |= company
+        return [(group, dict(items)) for items, group in grouped.items()]
 
     # ------------------------------------------------------------
     # DETAILS
@@ -93,7 +112,8 @@ class SalesperfKpi(models.AbstractModel):
         action.setdefault("type", "ir.actions.act_window")
         # a builder may name what it lists when the KPI's label does not say it
         what = action.get("name") or self._kpi_labels()[kpi_code]
-        action["name"] = " · ".join((what, entity.display_name, self._period_label(period)))
+        entity_name = entity.display_name if entity else _("Unassigned")
+        action["name"] = " · ".join((what, entity_name, self._period_label(period)))
         action["context"] = {"create": False, **action.get("context", {})}
         return action
 
@@ -128,9 +148,11 @@ class SalesperfKpi(models.AbstractModel):
 
     @api.model
     def _period_label(self, period):
-        """ "November 2026", "Q4 2026", "2026" or "1 Nov 2026 – 27 Nov 2026"."""
+        """The period as a reader names it: "November 2026", "Q4 2026", "2026",
+        or a range of days for any other period."""
+        locale = babel_locale_parse(get_lang(self.env).code)
         if period.kind == "month":
-            return format_date(self.env, period.start, date_format="LLLL y")
+            return babel.dates.format_skeleton("yMMMM", period.start, locale=locale)
         if period.kind == "quarter":
             return _(
                 "Q%(quarter)s %(year)s",
@@ -139,11 +161,8 @@ class SalesperfKpi(models.AbstractModel):
             )
         if period.kind == "year":
             return str(period.start.year)
-        return _(
-            "%(start)s – %(end)s",
-            start=format_date(self.env, period.start),
-            end=format_date(self.env, period.end),
-        )
+        # a range of days as the user's language writes it ("Nov 1 – 27, 2026")
+        return babel.dates.format_interval(period.start, period.end, "yMMMd", locale=locale)
 
     @api.model
     def _details_sales(self, period, company, entity_domain, context=None):

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from datetime import date, datetime
 
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 
 from odoo.addons.salesperf_odoo.engine.periods import Period, period_containing
 
@@ -229,6 +229,22 @@ class TestKpi(SalesperfKpiCommon):
         sam = comparison[(self.sam.id, self.company.id)]
         self.assertEqual(sam["previous"]["revenue"], 0)
         self.assertIsNone(sam["previous"]["average_order_value"])
+
+    @freeze_time("2025-03-17 12:00:00")
+    def test_comparison_of_a_period_in_progress(self):
+        compute = self.env["salesperf.kpi"]._compute_kpi_comparison
+        # 17 March, company in UTC: 1–17 March against 1–17 February and 1–17 March 2024
+        sonia = compute(MARCH, "user", self.company)[(self.sonia.id, self.company.id)]
+        # 10 March 400 (the 20 March order, 100, is not counted yet); 10 Feb 200; 12 Mar 2024 300
+        self.assertEqual(
+            (sonia["current"]["revenue"], sonia["previous"]["revenue"]), (400.0, 200.0)
+        )
+        self.assertEqual(sonia["last_year"]["revenue"], 300.0)
+        # won L3 (11 March) but not yet L4 (21 March)
+        self.assertEqual(sonia["current"]["won_count"], 1)
+        # full periods: all of March (400 + 100)
+        sonia = compute(MARCH, "user", self.company, "full")[(self.sonia.id, self.company.id)]
+        self.assertEqual((sonia["current"]["revenue"], sonia["current"]["won_count"]), (500.0, 2))
 
     def test_custom_period(self):
         period = Period(date(2025, 3, 5), date(2025, 3, 10))
