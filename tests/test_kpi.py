@@ -8,7 +8,10 @@ import pytest
 from engine.kpi import (
     KPI_CODES,
     KPI_DEFINITIONS,
+    KPI_DIRECTIONS,
     MEASURES,
+    KpiDefinition,
+    change_tone,
     classify_customers,
     compare,
     derive_kpis,
@@ -95,6 +98,31 @@ def test_compare():
     assert compare(-30.0, -60.0) == pytest.approx((30.0, 50.0))  # 30 / |-60| × 100
     assert compare(10.0, 0.0) == (10.0, None)
     assert compare(None, 5.0) == (None, None)
+
+
+def test_change_tone_follows_the_direction_not_the_sign():
+    # more revenue is good, more lost opportunities bad, a longer cycle bad
+    assert change_tone(KPI_DIRECTIONS["revenue"], 30.0) == "good"
+    assert change_tone(KPI_DIRECTIONS["revenue"], -30.0) == "bad"
+    assert change_tone(KPI_DIRECTIONS["lost_count"], 2) == "bad"
+    assert change_tone(KPI_DIRECTIONS["lost_count"], -1) == "good"
+    assert change_tone(KPI_DIRECTIONS["average_cycle_days"], 4.5) == "bad"
+    # a pipeline change is not judged; no change or nothing to compare is neutral
+    assert change_tone(KPI_DIRECTIONS["pipeline_value"], 5000.0) == "neutral"
+    assert change_tone("up", 0) == "neutral"
+    assert change_tone("down", None) == "neutral"
+    with pytest.raises(ValueError, match="Unknown KPI direction"):
+        change_tone("sideways", 1)
+
+
+def test_every_kpi_has_a_direction():
+    assert set(KPI_DIRECTIONS.values()) <= {"up", "down", "neutral"}
+    assert {code for code, d in KPI_DIRECTIONS.items() if d == "down"} == {
+        "lost_count",
+        "average_cycle_days",
+    }
+    with pytest.raises(ValueError, match="Unknown KPI direction"):
+        KpiDefinition("x", "X", "count", "x", "higher")
 
 
 def test_every_kpi_is_documented_in_the_readme():

@@ -8,7 +8,7 @@ Ratios whose denominator is zero are ``None`` ("not applicable"), never 0:
 a salesperson without orders has no average order value, not one of zero.
 
 :data:`KPI_DEFINITIONS` is the single source of the KPI list, its order,
-units and exact definitions (the README table is checked against it).
+units, exact definitions and directions (the README table is checked against it).
 """
 
 from dataclasses import dataclass
@@ -35,14 +35,36 @@ MEASURES = (
 )
 
 
+#: Which way a KPI should move: "up" (higher is better), "down" (lower is
+#: better) or "neutral" (a change is information, neither good nor bad).
+DIRECTIONS = ("up", "down", "neutral")
+
+
 @dataclass(frozen=True)
 class KpiDefinition:
-    """One KPI: its code, label, unit and exact definition."""
+    """One KPI: its code, label, unit, exact definition and direction.
+
+    The direction decides the colour of a change, never its sign:
+
+    - ``down``: more lost opportunities and a longer sales cycle are worse.
+    - ``neutral``: the open and weighted pipeline count opportunities
+      *expected* to close in the period; more of it may be new business or
+      deals that slipped and were not closed, so a change is not judged.
+      Quantity adds up units of different products (a box and a pallet
+      count alike): revenue and margin judge the volume sold.
+    - ``up``: every other KPI; money, orders, customers, win rate,
+      activities and completeness are better higher.
+    """
 
     code: str
     label: str
     unit: str  # monetary | count | quantity | percent | days
     definition: str
+    direction: str = "up"
+
+    def __post_init__(self):
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"Unknown KPI direction {self.direction!r}")
 
 
 KPI_DEFINITIONS = (
@@ -74,6 +96,7 @@ KPI_DEFINITIONS = (
         "Quantity",
         "quantity",
         "Sum of the quantities sold, in each product's unit of measure.",
+        "neutral",
     ),
     KpiDefinition(
         "customers",
@@ -106,12 +129,14 @@ KPI_DEFINITIONS = (
         "monetary",
         "Sum of the expected revenue of open opportunities (active, probability below 100) "
         "whose expected closing date is in the period.",
+        "neutral",
     ),
     KpiDefinition(
         "weighted_pipeline",
         "Weighted pipeline",
         "monetary",
         "Sum of expected revenue × probability / 100 over the same opportunities.",
+        "neutral",
     ),
     KpiDefinition(
         "won_count",
@@ -132,6 +157,7 @@ KPI_DEFINITIONS = (
         "count",
         "Opportunities lost (archived with probability 0) closed on a day of the period in "
         "the company's time zone.",
+        "down",
     ),
     KpiDefinition("win_rate", "Win rate", "percent", "won / (won + lost) × 100."),
     KpiDefinition(
@@ -139,6 +165,7 @@ KPI_DEFINITIONS = (
         "Average sales cycle",
         "days",
         "Average number of days from creation to closing of the opportunities won in the period.",
+        "down",
     ),
     KpiDefinition(
         "activities_done",
@@ -158,6 +185,7 @@ KPI_DEFINITIONS = (
 )
 
 KPI_CODES = tuple(kpi.code for kpi in KPI_DEFINITIONS)
+KPI_DIRECTIONS = {kpi.code: kpi.direction for kpi in KPI_DEFINITIONS}
 
 
 def ratio(numerator, denominator, scale=1.0):
@@ -236,3 +264,14 @@ def compare(current, reference):
         return None, None
     delta = current - reference
     return delta, ratio(delta, abs(reference), 100)
+
+
+def change_tone(direction, delta):
+    """``"good"``, ``"bad"`` or ``"neutral"``: how a change of ``delta`` reads
+    for a KPI of ``direction``. No change, no comparable value (``None``) or
+    a neutral KPI give ``"neutral"``."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"Unknown KPI direction {direction!r}")
+    if not delta or direction == "neutral":
+        return "neutral"
+    return "good" if (delta > 0) == (direction == "up") else "bad"
