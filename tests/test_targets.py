@@ -1,7 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from fractions import Fraction
+
 import pytest
 
-from engine.targets import history_weights, pace, seasonal_weights, split_amount
+from engine.targets import (
+    history_weights,
+    missing_history,
+    pace,
+    seasonal_weights,
+    shares,
+    split_amount,
+)
 
 THRESHOLDS = (1.1, 0.95, 0.8)
 
@@ -48,13 +57,45 @@ def test_split_refuses_bad_input():
 
 
 def test_history_and_seasonal_weights():
-    assert history_weights([120.0, 0, None, -5]) == [120.0, 0, 0, 0]
+    # nothing, 0 or a net return is no history
+    assert missing_history([120.0, 0, None, -5]) == [False, True, True, True]
+    assert history_weights([120.0, 0, None, -5], "zero") == [120, 0, 0, 0]
+    # equal share: the three without history weigh the mean of the known, 120,
+    # so each gets 120 / 480 = 1/4 of the whole, as in an equal split
+    assert history_weights([120.0, 0, None, -5]) == [120, 120, 120, 120]
     assert history_weights([0, None]) is None  # no history: equal split instead
+    assert history_weights([0, None], "zero") is None
+    with pytest.raises(ValueError, match="Unknown choice"):
+        history_weights([1, 0], "half")
     # Q1 profile over two years: Jan 10 + 30 = 40, Feb 20 + 20 = 40, Mar 0 + 20 = 20
     history = {(2023, 1): 10, (2023, 2): 20, (2024, 1): 30, (2024, 2): 20, (2024, 3): 20,
                (2024, 7): 999}  # fmt: skip
     assert seasonal_weights(history, [1, 2, 3]) == [40, 40, 20]
     assert seasonal_weights(history, [4, 5, 6]) is None
+
+
+def test_person_without_history_gets_an_equal_share_or_nothing():
+    # last year: 300, 100 and nothing; target 3000
+    # equal share: the newcomer weighs the mean (300 + 100) / 2 = 200, total 600:
+    # 3000 × 300/600 = 1500, × 100/600 = 500, × 200/600 = 1000 (= 3000 / 3)
+    weights = history_weights([300.0, 100.0, 0.0], "equal")
+    assert split_amount(3000, weights) == [1500.0, 500.0, 1000.0]
+    # nothing: 3000 × 300/400 = 2250, × 100/400 = 750, 0
+    weights = history_weights([300.0, 100.0, 0.0], "zero")
+    assert split_amount(3000, weights) == [2250.0, 750.0, 0.0]
+    # exact weights: last year's 0.1 + 0.2 cents, no float drift
+    assert history_weights([0.1, 0.2, 0], "equal")[2] == Fraction(3, 20)
+
+
+def test_shares_are_percentages_with_2_decimals_adding_up_to_100():
+    # 1/3 each: 33.333...% → 3333 ten-thousandths each, 1 left to the first
+    assert shares([1, 1, 1]) == [0.3334, 0.3333, 0.3333]
+    # raw weights such as 315,278.9258 never reach the user: 315278.9258 /
+    # 415278.9258 = 0.759198, 100000 / 415278.9258 = 0.240802: 7591.98 and
+    # 2408.02 ten-thousandths, floors 7591 + 2408 = 9999, the 1 left to the
+    # larger remainder (0.98, the first): 75.92 % + 24.08 %
+    assert shares([315278.9258, 100000]) == [0.7592, 0.2408]
+    assert sum(Fraction(str(share)) for share in shares([3, 7, 11, 13])) == 1
 
 
 def test_pacing_halfway_behind_with_coverage():

@@ -53,11 +53,49 @@ def split_amount(total, weights, rounding=0.01):
     return [float(units_ * step) for units_ in floors]
 
 
-def history_weights(history):
+#: What a child without history gets when the others are weighed by theirs:
+#: an equal share of the whole (``"equal"``) or nothing (``"zero"``).
+WITHOUT_HISTORY = ("equal", "zero")
+
+
+def shares(weights, rounding=Fraction(1, 10000)):
+    """Each weight's share of the total, as a ratio rounded to ``rounding``
+    (0.0001: a percentage with 2 decimals), the shares adding up to exactly 1
+    (the largest remainder rule of :func:`split_amount`)."""
+    return split_amount(1, weights, rounding)
+
+
+def missing_history(history):
+    """One flag per child: ``True`` where it has no history (nothing, 0 or
+    less), so that the user sees who would otherwise get nothing."""
+    return [not (value or 0) > 0 for value in history]
+
+
+def history_weights(history, without_history="equal"):
     """Weights from each child's history (e.g. last year's sales), or ``None``
-    when there is no history at all (the caller then splits equally)."""
-    cleaned = [max(value or 0, 0) for value in history]
-    return cleaned if any(cleaned) else None
+    when no child has any (the caller then splits equally).
+
+    :param history: one amount per child; ``None``, 0 or less is no history.
+    :param without_history: what a child without history gets:
+
+        - ``"equal"``: an equal share of the whole, as in an equal split. It
+          weighs the mean of the children with history: with ``n`` children,
+          ``k`` of them without history and ``H`` the history of the others,
+          each gets ``(H / (n - k)) / (H + k × H / (n - k)) = 1 / n``; the
+          others share the rest in proportion to their history;
+        - ``"zero"``: nothing; the others share the whole.
+    :returns: exact weights (fractions), one per child.
+    """
+    if without_history not in WITHOUT_HISTORY:
+        raise ValueError(f"Unknown choice for children without history: {without_history}")
+    cleaned = [max(Fraction(str(value or 0)), Fraction(0)) for value in history]
+    known = [value for value in cleaned if value]
+    if not known:
+        return None
+    if without_history == "zero":
+        return cleaned
+    mean = sum(known) / len(known)
+    return [value or mean for value in cleaned]
 
 
 def seasonal_weights(monthly_history, months):
