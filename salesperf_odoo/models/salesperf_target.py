@@ -3,13 +3,14 @@ import logging
 import math
 from collections import defaultdict
 from datetime import timedelta
+from fractions import Fraction
 
 from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.misc import format_date
+from odoo.tools.misc import format_date, formatLang
 
 from ..engine.periods import Period, period_containing
 from ..engine.targets import pace
@@ -133,6 +134,12 @@ class SalesperfTarget(models.Model):
     amount = fields.Float(string="Target", required=True, digits=(16, 2), tracking=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     is_monetary = fields.Boolean(compute="_compute_is_monetary")
+    amount_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_is_monetary",
+        help="The company currency for a target on money, none for a count: "
+        "the amounts show with or without a currency.",
+    )
     can_manage = fields.Boolean(
         compute="_compute_can_manage",
         help="Whether the current user may change, split and revise this target.",
@@ -148,14 +155,36 @@ class SalesperfTarget(models.Model):
         "salesperf.target", string="Split From", index=True, ondelete="set null", copy=False
     )
     child_ids = fields.One2many("salesperf.target", "parent_id", string="Split Into")
-    children_amount = fields.Float(
-        string="Sum of Children", compute="_compute_children_amount", digits=(16, 2)
-    )
-    mismatch = fields.Float(
+    # A target split both among people and over time has two sets of
+    # children, each of which should add up to it: each is compared alone.
+    is_split_by_owner = fields.Boolean(compute="_compute_children_amount")
+    owner_children_amount = fields.Float(
+        string="Sum of Teams / Salespeople",
         compute="_compute_children_amount",
         digits=(16, 2),
-        help="Sum of the children's targets minus this target: where the split and "
-        "the people's own commitments disagree.",
+        help="Sum of the targets split from this one over the same period among "
+        "narrower owners (teams or salespeople).",
+    )
+    owner_mismatch = fields.Float(
+        string="Mismatch among Teams / Salespeople",
+        compute="_compute_children_amount",
+        digits=(16, 2),
+        help="Sum of the teams' or salespeople's targets minus this target: where "
+        "the split and the people's own commitments disagree.",
+    )
+    is_split_by_period = fields.Boolean(compute="_compute_children_amount")
+    period_children_amount = fields.Float(
+        string="Sum of Quarters / Months",
+        compute="_compute_children_amount",
+        digits=(16, 2),
+        help="Sum of the targets split from this one for the same owner over "
+        "shorter periods (quarters or months).",
+    )
+    period_mismatch = fields.Float(
+        string="Mismatch over Time",
+        compute="_compute_children_amount",
+        digits=(16, 2),
+        help="Sum of the quarters' or months' targets minus this target.",
     )
     actual = fields.Float(compute="_compute_pacing", digits=(16, 2))
     attainment = fields.Float(string="Attainment (%)", compute="_compute_pacing", digits=(16, 1))
@@ -246,10 +275,11 @@ class SalesperfTarget(models.Model):
                 else False
             )
 
-    @api.depends("metric")
+    @api.depends("metric", "company_id")
     def _compute_is_monetary(self):
         for target in self:
             target.is_monetary = target.metric in MONETARY_METRICS
+            target.amount_currency_id = target.currency_id if target.is_monetary else False
 
     @api.depends_context("uid")
     def _compute_can_manage(self):
@@ -257,11 +287,36 @@ class SalesperfTarget(models.Model):
         for target in self:
             target.can_manage = target._origin in manageable
 
-    @api.depends("child_ids.amount", "amount")
+    @api.depends(
+        "amount",
+        "scope",
+        "team_id",
+        "user_id",
+        "period_kind",
+        "date_from",
+        "child_ids.amount",
+        "child_ids.period_kind",
+        "child_ids.date_from",
+    )
     def _compute_children_amount(self):
+        """Compare each kind of split with the target on its own: children
+        over the same period among narrower owners (the people's split), and
+        children of the same owner over shorter periods (the split over
+        time). Summed exactly (decimal, not binary): a split to the cent shows
+        no mismatch of a binary rounding error."""
         for target in self:
-            target.children_amount = sum(target.child_ids.mapped("amount"))
-            target.mismatch = target.children_amount - target.amount if target.child_ids else 0.0
+            by_owner = target.child_ids.filtered(
+                lambda child, target=target: (
+                    (child.period_kind, child.date_from) == (target.period_kind, target.date_from)
+                )
+            )
+            over_time = target.child_ids - by_owner
+            amount = Fraction(str(target.amount))
+            for kind, children in (("owner", by_owner), ("period", over_time)):
+                total = sum(Fraction(str(child.amount)) for child in children)
+                target[f"is_split_by_{kind}"] = bool(children)
+                target[f"{kind}_children_amount"] = float(total)
+                target[f"{kind}_mismatch"] = float(total - amount) if children else 0.0
 
     @api.depends_context("uid", "allowed_company_ids")
     def _compute_pacing(self):
@@ -468,6 +523,26 @@ class SalesperfTarget(models.Model):
                         parent=parent.name,
                     )
                 )
+            same_period = (target.period_kind, target.date_from) == (
+                parent.period_kind,
+                parent.date_from,
+            )
+            same_owner = (target.scope, target.team_id, target.user_id) == (
+                parent.scope,
+                parent.team_id,
+                parent.user_id,
+            )
+            if not same_period and not same_owner:
+                # each kind of split is compared with its parent on its own
+                raise ValidationError(
+                    _(
+                        "Target %(target)s is split from %(parent)s both to another owner "
+                        "and over a shorter period: split a target either among teams or "
+                        "salespeople (same period) or over time (same owner).",
+                        target=target.name,
+                        parent=parent.name,
+                    )
+                )
 
     # ------------------------------------------------------------
     # CRUD
@@ -523,6 +598,38 @@ class SalesperfTarget(models.Model):
     def _unlink_except_confirmed(self):
         if self.filtered(lambda t: t.state == "confirmed"):
             raise UserError(_("Confirmed targets cannot be deleted; reset them to draft first."))
+
+    # ------------------------------------------------------------
+    # VIEWS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _may_create_targets(self):
+        """Whether the user may create any target: administrators of Sales
+        Performance, and team leaders for their teams and members (the record
+        rules decide which). Leadership is data (``crm.team.user_id``), not a
+        group, so the views ask here rather than through ``groups``."""
+        return self.env.user.has_group("salesperf_odoo.group_salesperf_manager") or bool(
+            self.env["crm.team"].search_count([("user_id", "=", self.env.uid)], limit=1)
+        )
+
+    @api.model
+    def _get_view_cache_key(self, view_id=None, view_type="form", **options):
+        """The views depend on whether the user may create targets (see
+        ``_get_view``): two users differing there never share a cached view."""
+        key = super()._get_view_cache_key(view_id, view_type, **options)
+        return (*key, self._may_create_targets())
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        """No New nor Delete for who may create no target (a salesperson
+        reads their own targets): the record rules would refuse them anyway,
+        after the user typed a whole target."""
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type in ("list", "form", "kanban") and not self._may_create_targets():
+            arch.set("create", "0")
+            arch.set("delete", "0")
+        return arch, view
 
     # ------------------------------------------------------------
     # ODOO'S TEAM INVOICING TARGET
@@ -715,17 +822,40 @@ class SalesperfTarget(models.Model):
                 user=self.user_id.name,
                 threshold=threshold,
                 target=self.name,
-                actual=round(actual, 2),
-                amount=self.amount,
+                actual=self._format_amount(actual),
+                amount=self._format_amount(self.amount),
             ),
             partner_ids=partners.ids,
             message_type="notification",
             subtype_xmlid="mail.mt_note",
         )
 
+    def _format_amount(self, amount):
+        """``amount`` as the user reads it in messages: in the company's
+        currency for money ("96,446.98 €"), a whole number for counts, in the
+        user's language."""
+        self.ensure_one()
+        if self.is_monetary:
+            return formatLang(self.env, amount, currency_obj=self.currency_id)
+        return formatLang(self.env, amount, digits=0)
+
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
+
+    def action_view_actual(self):
+        """Open what the target's actual counts: the orders, opportunities or
+        activities of its owner over its period, as the KPI of the same code
+        opens them."""
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["salesperf.kpi"]._action_kpi_details(
+            self.metric,
+            Period(self.date_from, self.date_to, self.period_kind),
+            SCOPE_DIMENSION[self.scope],
+            self._entity_id(),
+            self.company_id,
+        )
 
     def action_confirm(self):
         self.filtered(lambda t: t.state == "draft").write({"state": "confirmed"})
@@ -769,8 +899,8 @@ class SalesperfTarget(models.Model):
         self.message_post(
             body=_(
                 "Target revised from %(old)s to %(new)s. Reason: %(reason)s",
-                old=old,
-                new=amount,
+                old=self._format_amount(old),
+                new=self._format_amount(amount),
                 reason=reason,
             )
         )

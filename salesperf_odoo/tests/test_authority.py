@@ -114,9 +114,10 @@ class TestTeamLeaderAuthority(SalesperfAuthorityCommon):
         team = self.Target.create(
             self._values(scope="team", user_id=False, team_id=self.team_north.id, amount=900)
         )
-        split = self._split(team, "owner", "history", user=self.sam)
+        split = self._split(team, "owner", "history", user=self.sam, without_history="zero")
         # last March: Sonia 300, Sam 0; the history is the whole team's, not
-        # only what Sam may read: 900 × 300 / 300 = 900 to Sonia, 0 to Sam
+        # only what Sam may read (his own: none, an equal split instead):
+        # 900 × 300 / 300 = 900 to Sonia, 0 to Sam, who has none
         self.assertEqual(
             {(line.user_id, line.amount) for line in split.line_ids},
             {(self.sonia, 900.0), (self.sam, 0.0)},
@@ -278,8 +279,8 @@ class TestBadInput(SalesperfAuthorityCommon):
                     self._values(scope="team", user_id=False, team_id=team.id, amount=1000)
                 )
                 split = self._split(parent, "owner", "manual")
-                # e.g. 3: 33.3334 + 33.3333 + 33.3333 = 100 at 4 decimals
-                self.assertEqual(round(sum(split.line_ids.mapped("weight")), 4), 100.0)
+                # e.g. 3: 33.34 + 33.33 + 33.33 = 100 % (ratios at 4 decimals)
+                self.assertEqual(round(sum(split.line_ids.mapped("share")), 4), 1.0)
                 split.action_apply()
                 self.assertEqual(len(parent.child_ids), members)
                 # children add up to the parent to the cent
@@ -292,7 +293,7 @@ class TestBadInput(SalesperfAuthorityCommon):
         split = self._split(parent, "owner", "manual")
         sonia_line = split.line_ids.filtered(lambda line: line.user_id == self.sonia)
         sam_line = split.line_ids - sonia_line
-        sonia_line.weight, sam_line.weight = 150.0, -50.0
+        sonia_line.share, sam_line.share = 1.5, -0.5  # 150 % and -50 %
         with self.assertRaisesRegex(UserError, "Line Sam · 2025-03-01: the percentage .* not -50"):
             split.action_apply()
         split.method = "manual_amount"
@@ -303,8 +304,8 @@ class TestBadInput(SalesperfAuthorityCommon):
             # as the client would send them
             with self.assertRaisesRegex(ValidationError, f"Target must be a number, not {value}"):
                 sonia_line.write({"amount": value})
-            with self.assertRaisesRegex(ValidationError, f"% must be a number, not {value}"):
-                sonia_line.write({"weight": value})
+            with self.assertRaisesRegex(ValidationError, f"Share must be a number, not {value}"):
+                sonia_line.write({"share": value})
         orders = self.Target.create(
             self._values(
                 scope="team",

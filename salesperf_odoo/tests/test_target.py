@@ -39,11 +39,13 @@ class SalesperfTargetCommon(SalesperfKpiCommon):
             }
         )
 
-    def _split(self, target, split_by, method, user=None):
+    def _split(self, target, split_by, method, user=None, **values):
         wizard = self.env["salesperf.target.split"]
         if user:
             wizard = wizard.with_user(user)
-        split = wizard.create({"target_id": target.id, "split_by": split_by, "method": method})
+        split = wizard.create(
+            {"target_id": target.id, "split_by": split_by, "method": method, **values}
+        )
         split.action_preview()
         return split
 
@@ -82,7 +84,11 @@ class TestTarget(SalesperfTargetCommon):
         wizard.save().action_apply()
         self.assertEqual(target.amount, 1200.0)
         self.assertIn("Key account moved to Sonia", target.message_ids[0].body)
-        self.assertIn("1000.0", target.message_ids[0].body)
+        # in the company currency (§, after the amount), formatted
+        self.assertIn(
+            "from 1,000.00&nbsp;§ to 1,200.00&nbsp;§",
+            target.message_ids[0].body,
+        )
         with self.assertRaisesRegex(UserError, "needs a reason"):
             target._revise(1300.0, "  ")
         self.assertEqual(target.amount, 1200.0)
@@ -156,8 +162,11 @@ class TestTarget(SalesperfTargetCommon):
         self._target(amount=600.0, parent_id=parent.id)
         self._target(user_id=self.sam.id, amount=500.0, parent_id=parent.id)
         # children 600 + 500 = 1100 against 1000
-        self.assertAlmostEqual(parent.children_amount, 1100.0)
-        self.assertAlmostEqual(parent.mismatch, 100.0)
+        self.assertAlmostEqual(parent.owner_children_amount, 1100.0)
+        self.assertAlmostEqual(parent.owner_mismatch, 100.0)
+        # not split over time
+        self.assertFalse(parent.is_split_by_period)
+        self.assertEqual(parent.period_mismatch, 0.0)
 
 
 @tagged("post_install", "-at_install")
@@ -184,7 +193,7 @@ class TestTargetSplit(SalesperfTargetCommon):
         self.assertEqual(round(sum(children.mapped("amount")), 2), 100.0)
         self.assertEqual(set(children.mapped("state")), {"draft"})
         self.assertEqual(children.parent_id, parent)
-        self.assertAlmostEqual(parent.mismatch, 0.0)
+        self.assertEqual(parent.owner_mismatch, 0.0)
 
     def test_history_split_company_to_teams(self):
         parent = self._target(
@@ -194,11 +203,13 @@ class TestTargetSplit(SalesperfTargetCommon):
             date_from=date(2025, 1, 1),
             amount=5000,
         )
-        split = self._split(parent, "owner", "history")
+        split = self._split(parent, "owner", "history", without_history="zero")
         by_team = dict(zip(split.line_ids.team_id, split.line_ids.mapped("amount"), strict=True))
         # 2024 revenue: North 300 (March) + 100 (November) = 400, South 0 → 100 % North
         self.assertEqual(by_team, {self.team_north: 5000.0, self.team_south: 0.0})
-        self.assertFalse(split.note)
+        south = split.line_ids.filtered(lambda line: line.team_id == self.team_south)
+        self.assertEqual(south.history_status, "missing")
+        self.assertIn("1 of 2 have no history", split.note)
 
     def test_seasonal_split_of_a_year_into_quarters(self):
         parent = self._target(
@@ -208,10 +219,11 @@ class TestTargetSplit(SalesperfTargetCommon):
             date_from=date(2025, 1, 1),
             amount=1200,
         )
-        split = self._split(parent, "period", "seasonal")
+        split = self._split(parent, "period", "seasonal", without_history="zero")
         # 2022-2024 revenue by quarter: Q1 300 (March 2024), Q2 0, Q3 0, Q4 100
         # (November 2024) → 1200 × 3/4 = 900, 0, 0, 1200 × 1/4 = 300
         self.assertEqual(split.line_ids.mapped("amount"), [900.0, 0.0, 0.0, 300.0])
+        self.assertEqual(split.line_ids.mapped("has_history"), [True, False, False, True])
         self.assertEqual(
             split.line_ids.mapped("date_from"),
             [date(2025, 1, 1), date(2025, 4, 1), date(2025, 7, 1), date(2025, 10, 1)],
@@ -226,20 +238,24 @@ class TestTargetSplit(SalesperfTargetCommon):
             date_from=date(2021, 1, 1),
             amount=1000,
         )
-        split = self._split(parent, "period", "history")
-        # no sales in 2020: 4 equal quarters of 250
+        split = self._split(parent, "period", "history", without_history="zero")
+        # no sales in 2020: 4 equal quarters of 250, whatever the choice
         self.assertEqual(split.line_ids.mapped("amount"), [250.0] * 4)
+        self.assertEqual(split.line_ids.mapped("share"), [0.25] * 4)
         self.assertIn("equal shares instead", split.note)
+        self.assertFalse(split.can_choose_without_history)
 
     def test_manual_percentages_must_add_up_to_100(self):
         parent = self._target(scope="team", team_id=self.team_north.id, user_id=False)
         split = self._split(parent, "owner", "manual")
-        split.line_ids[0].weight, split.line_ids[1].weight = 70.0, 20.0
+        # shown as 50 % each to start with
+        self.assertEqual(split.line_ids.mapped("share"), [0.5, 0.5])
+        split.line_ids[0].share, split.line_ids[1].share = 0.7, 0.2
         count = self.Target.search_count([])
         with self.assertRaisesRegex(UserError, "add up to 90.0 %, not 100 %"):
             split.action_apply()
         self.assertEqual(self.Target.search_count([]), count)
-        split.line_ids[1].weight = 30.0
+        split.line_ids[1].share = 0.3
         children = self.Target.browse(split.action_apply()["domain"][0][2])
         # 1000 × 70 % = 700 and × 30 % = 300, in line order
         self.assertEqual(children.mapped("amount"), [700.0, 300.0])
@@ -467,6 +483,8 @@ class TestMilestones(SalesperfTargetCommon):
         messages = self._notifications(target)
         self.assertEqual(len(messages), 1)
         self.assertIn("reached 50 %", messages.body)
+        # formatted in the company currency (§ after the amount)
+        self.assertIn("500.00&nbsp;§ of 1,000.00&nbsp;§", messages.body)
         self.assertEqual(messages.partner_ids, (self.sonia | self.sam).partner_id)
         Target._cron_notify_milestones()  # safe to run twice
         self.assertEqual(len(self._notifications(target)), 1)

@@ -17,7 +17,11 @@ class SalesperfTargetRevision(models.TransientModel):
         required=True,
         default="revise",
     )
+    current_amount = fields.Float(
+        string="Current Target", related="target_id.amount", digits=(16, 2)
+    )
     amount = fields.Float(string="New Target", digits=(16, 2))
+    currency_id = fields.Many2one(related="target_id.amount_currency_id")
     reason = fields.Text(required=True)
 
     @api.model_create_multi

@@ -8,11 +8,20 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine.periods import Period, same_period_last_year
-from ..engine.targets import history_weights, seasonal_weights, split_amount
+from ..engine.targets import (
+    history_weights,
+    missing_history,
+    seasonal_weights,
+    shares,
+    split_amount,
+)
 from ..models.salesperf_target import PERIOD_KINDS, SCOPE_DIMENSION, check_finite
 
-#: Precision of the manual percentages (the preview line's weight digits).
-PERCENT_ROUNDING = 0.0001
+#: Precision of the shares, as ratios: a percentage with 2 decimals (the
+#: preview line's share digits).
+SHARE_ROUNDING = 0.0001
+#: Methods that weigh each child by its history, and flag who has none.
+HISTORY_METHODS = ("history", "seasonal")
 #: What a target of each scope splits into, by owner.
 CHILD_SCOPE = {"company": "team", "team": "user"}
 #: What a target of each period kind splits into, over time.
@@ -27,6 +36,11 @@ class SalesperfTargetSplit(models.TransientModel):
     manage the target splits it (its record rules), and the children are
     created with the user's own rights: a team leader splits his team's
     target among its current members, never more.
+
+    Split by history (last year's share, seasonality), a child without any
+    (a newcomer, a month that never sold) is flagged in the preview, and the
+    user chooses what it gets: an equal share, or nothing. The shares are
+    shown as percentages, the history itself stays internal.
     """
 
     _name = "salesperf.target.split"
@@ -49,14 +63,50 @@ class SalesperfTargetSplit(models.TransientModel):
         required=True,
         default="equal",
     )
+    without_history = fields.Selection(
+        [
+            ("equal", "An equal share of the target, as if split equally"),
+            ("zero", "Nothing: the others share the whole target"),
+        ],
+        string="Without History, Give",
+        required=True,
+        default="equal",
+        help="What a team, salesperson or month without any sales in the reference "
+        "period gets, while the others are weighed by their history.",
+    )
     line_ids = fields.One2many("salesperf.target.split.line", "split_id", string="Preview")
     note = fields.Char(readonly=True)
+    is_monetary = fields.Boolean(related="target_id.is_monetary")
+    currency_id = fields.Many2one(related="target_id.amount_currency_id")
     total = fields.Float(compute="_compute_total", digits=(16, 2))
+    without_history_count = fields.Integer(compute="_compute_without_history_count")
+    can_choose_without_history = fields.Boolean(compute="_compute_without_history_count")
 
     @api.depends("line_ids.amount")
     def _compute_total(self):
         for split in self:
             split.total = sum(split.line_ids.mapped("amount"))
+
+    @api.depends("method", "line_ids.has_history")
+    def _compute_without_history_count(self):
+        for split in self:
+            missing = len(split.line_ids.filtered(lambda line: not line.has_history))
+            split.without_history_count = missing if split.method in HISTORY_METHODS else 0
+            # a choice only when some have history and some have none
+            split.can_choose_without_history = 0 < split.without_history_count < len(split.line_ids)
+
+    @api.onchange("split_by", "method")
+    def _onchange_method(self):
+        """Another split needs another preview: the old one is cleared, so
+        that nothing is applied that the user has not seen."""
+        self.line_ids = [fields.Command.clear()]
+        self.note = False
+
+    @api.onchange("without_history")
+    def _onchange_without_history(self):
+        """The preview follows the choice at once."""
+        if self.line_ids and self.method in HISTORY_METHODS:
+            self._update_shares()
 
     # ------------------------------------------------------------
     # PREVIEW
@@ -68,13 +118,47 @@ class SalesperfTargetSplit(models.TransientModel):
         self.target_id.check_access("write")
         children = self._child_specs()
         weights, note = self._weights(children)
-        amounts = split_amount(self.target_id.amount, weights, self._rounding())
+        missing = missing_history(weights)
         self.line_ids = [fields.Command.clear()] + [
-            fields.Command.create({**spec, "weight": weight, "amount": amount})
-            for spec, weight, amount in zip(children, weights, amounts, strict=True)
+            fields.Command.create(
+                {
+                    **spec,
+                    "weight": weight,
+                    "has_history": self.method not in HISTORY_METHODS or not is_missing,
+                }
+            )
+            for spec, weight, is_missing in zip(children, weights, missing, strict=True)
         ]
-        self.note = note
+        self.note = note or self._without_history_note()
+        self._update_shares()
         return self._reopen()
+
+    def _update_shares(self):
+        """Each line's share (a percentage) and amount, from the weights and
+        the choice for children without history; manual splits start equal."""
+        weights = self._effective_weights()
+        amounts = split_amount(self.target_id.amount, weights, self._rounding())
+        for line, share, amount in zip(self.line_ids, shares(weights), amounts, strict=True):
+            line.share = share
+            line.amount = amount
+
+    def _effective_weights(self):
+        """The weights the amounts follow: the history, where some child has
+        any, with the choice for those without; otherwise equal shares."""
+        weights = self.line_ids.mapped("weight")
+        if self.method in HISTORY_METHODS:
+            weights = history_weights(weights, self.without_history)
+        return weights or [1] * len(self.line_ids)
+
+    def _without_history_note(self):
+        if not self.can_choose_without_history:
+            return False
+        return _(
+            "%(count)s of %(total)s have no history to weigh them by: choose below "
+            "whether they get an equal share of the target or nothing.",
+            count=self.without_history_count,
+            total=len(self.line_ids),
+        )
 
     def _rounding(self):
         """Counts split in whole units, amounts in the currency's rounding, or
@@ -137,52 +221,59 @@ class SalesperfTargetSplit(models.TransientModel):
         raise UserError(_("A salesperson's target can only be split over time."))
 
     def _weights(self, children):
-        """``(weights, note)``: the method's weights, or equal shares and why."""
+        """``(weights, note)``: each child's raw weight (its history for the
+        history methods, 0 where it has none; 1 otherwise), and a note for
+        the user when there is something to say."""
         equal = [1] * len(children)
         if self.method == "equal":
             return equal, False
         if self.method == "manual":
-            # equal percentages that add up to exactly 100 at the field's
-            # precision (3 lines: 33.3334, 33.3333, 33.3333)
-            return split_amount(100, equal, PERCENT_ROUNDING), _(
-                "Enter each line's percentage (they must add up to 100), then apply."
-            )
+            return equal, _("Enter each line's percentage (they must add up to 100 %), then apply.")
         if self.method == "manual_amount":
             return equal, _(
                 "Enter each line's amount (they must add up to the target), then apply."
             )
         if self.method == "history":
-            weights = history_weights(self._last_year_per_child(children))
+            weights = self._last_year_per_child(children)
         else:
             if self.split_by != "period":
                 raise UserError(_("Seasonality splits a target over months or quarters."))
             weights = self._seasonal_weights(children)
-        if weights is None:
-            return equal, _("No sales history for this split: equal shares instead.")
+        if history_weights(weights) is None:
+            return weights, _("No sales history for this split: equal shares instead.")
         return weights, False
 
     def _last_year_per_child(self, children):
-        """The target's metric for each child over its period one year earlier."""
+        """The target's metric for each child over its period one year
+        earlier: one KPI computation per distinct period and scope (all the
+        people of a team share one), not one per child."""
         target = self.target_id
+        company = target.company_id
         # sudo: the split's history is the whole scope's (a leader with "own
         # documents" rights still splits by his people's sales); the caller
         # checked that the user may manage the target
         kpi = self.env["salesperf.kpi"].sudo()
+        measures = {}
         values = []
         for child in children:
-            start = child["date_from"]
-            child_period = Period(
-                start, self._period_end(child["period_kind"], start), child["period_kind"]
-            )
-            last_year = same_period_last_year(child_period)
-            dimension = SCOPE_DIMENSION[child["scope"]]
-            measures = kpi._compute_measures(last_year, dimension, target.company_id)
+            key = (child["period_kind"], child["date_from"], child["scope"])
+            if key not in measures:
+                start = child["date_from"]
+                child_period = Period(
+                    start, self._period_end(child["period_kind"], start), child["period_kind"]
+                )
+                measures[key] = kpi._compute_measures(
+                    same_period_last_year(child_period),
+                    SCOPE_DIMENSION[child["scope"]],
+                    company,
+                    measures={target.metric},
+                )
             entity = {
-                "company": target.company_id.id,
+                "company": company.id,
                 "team": child["team_id"],
                 "user": child["user_id"],
             }[child["scope"]]
-            values.append(measures.get((entity, target.company_id.id), {}).get(target.metric, 0))
+            values.append(measures[key].get((entity, company.id), {}).get(target.metric, 0))
         return values
 
     @api.model
@@ -191,7 +282,8 @@ class SalesperfTargetSplit(models.TransientModel):
         return start + relativedelta(months=months) - timedelta(days=1)
 
     def _seasonal_weights(self, children):
-        """Weights of each child period from the owner's last three years of revenue."""
+        """Weight of each child period from the owner's last three years of
+        revenue, 0 for a period that never sold."""
         target = self.target_id
         start = target.date_from - relativedelta(years=3)
         domain = [
@@ -210,9 +302,7 @@ class SalesperfTargetSplit(models.TransientModel):
             .sudo()
             ._read_group(domain, ["date:month"], ["revenue:sum"])
         }
-        per_month = seasonal_weights(history, range(1, 13))
-        if per_month is None:
-            return None
+        per_month = seasonal_weights(history, range(1, 13)) or [0] * 12
         weights = []
         for child in children:
             first = child["date_from"]
@@ -220,7 +310,7 @@ class SalesperfTargetSplit(models.TransientModel):
             weights.append(
                 sum(per_month[(first.month - 1 + offset) % 12] for offset in range(months))
             )
-        return weights if any(weights) else None
+        return weights
 
     # ------------------------------------------------------------
     # APPLY
@@ -234,11 +324,13 @@ class SalesperfTargetSplit(models.TransientModel):
         target = self.target_id
         target.check_access("write")
         if self.method == "manual":
-            amounts = split_amount(target.amount, self._checked_percents(), self._rounding())
+            amounts = split_amount(target.amount, self._checked_shares(), self._rounding())
         elif self.method == "manual_amount":
             amounts = self._checked_amounts()
         else:
-            amounts = self.line_ids.mapped("amount")
+            # recomputed from the weights and the choice for children without
+            # history, never taken from what the client sends back
+            amounts = split_amount(target.amount, self._effective_weights(), self._rounding())
         children = self.env["salesperf.target"].create(
             [
                 {
@@ -255,11 +347,23 @@ class SalesperfTargetSplit(models.TransientModel):
                 for line, amount in zip(self.line_ids, amounts, strict=True)
             ]
         )
+        method = dict(self._fields["method"]._description_selection(self.env))[self.method]
+        if self.can_choose_without_history:
+            choice = dict(self._fields["without_history"]._description_selection(self.env))
+            method = _(
+                "%(method)s; without history: %(choice)s",
+                method=method,
+                choice=choice[self.without_history].lower(),
+            )
         target.message_post(
             body=_(
-                "Split into %(count)s targets (%(method)s).",
+                "Split into %(count)s targets (%(method)s): %(children)s.",
                 count=len(children),
-                method=dict(self._fields["method"]._description_selection(self.env))[self.method],
+                method=method,
+                children="; ".join(
+                    f"{line._label()}: {target._format_amount(child.amount)}"
+                    for line, child in zip(self.line_ids, children, strict=True)
+                ),
             )
         )
         return {
@@ -270,27 +374,28 @@ class SalesperfTargetSplit(models.TransientModel):
             "domain": [("id", "in", children.ids)],
         }
 
-    def _checked_percents(self):
-        """The manual percentages, each 0 or more, adding up to 100 (lines
-        refuse NaN and infinite numbers themselves)."""
-        percents = self.line_ids.mapped("weight")
-        for line, percent in zip(self.line_ids, percents, strict=True):
-            if percent < 0:
+    def _checked_shares(self):
+        """The manual shares (ratios shown as percentages), each 0 or more,
+        adding up to 100 % (lines refuse NaN and infinite numbers
+        themselves)."""
+        ratios = self.line_ids.mapped("share")
+        for line, ratio in zip(self.line_ids, ratios, strict=True):
+            if ratio < 0:
                 raise UserError(
                     _(
                         "Line %(line)s: the percentage must be a number of 0 or more, "
-                        "not %(percent)s.",
+                        "not %(percent)s %%.",
                         line=line._label(),
-                        percent=percent,
+                        percent=float(Fraction(str(ratio)) * 100),
                     )
                 )
-        # exact sum of the percentages as entered (decimal, not binary)
-        total = sum(Fraction(str(percent)) for percent in percents)
-        if total != 100:
+        # exact sum of the shares as entered (decimal, not binary)
+        total = sum(Fraction(str(ratio)) for ratio in ratios)
+        if total != 1:
             raise UserError(
-                _("The percentages add up to %s %%, not 100 %%.", float(total)),
+                _("The percentages add up to %s %%, not 100 %%.", float(total * 100)),
             )
-        return percents
+        return ratios
 
     def _checked_amounts(self):
         """The manual amounts, each 0 or more (whole for counts), adding up
@@ -329,6 +434,7 @@ class SalesperfTargetSplit(models.TransientModel):
     def _reopen(self):
         return {
             "type": "ir.actions.act_window",
+            "name": _("Split Target"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
@@ -350,19 +456,39 @@ class SalesperfTargetSplitLine(models.TransientModel):
     period_kind = fields.Selection(PERIOD_KINDS, string="Period")
     date_from = fields.Date(string="Period Start")
     weight = fields.Float(
-        string="Weight / %",
-        digits=(16, 4),  # PERCENT_ROUNDING
-        help="Share of the parent; a percentage for manual splits.",
+        help="What the line's share is computed from (its history, or 1 for an "
+        "equal split); kept exact, never shown.",
+    )
+    has_history = fields.Boolean(
+        default=True,
+        help="False when the line has no history to weigh it by (split by last "
+        "year's share or seasonality).",
+    )
+    history_status = fields.Selection(
+        [("found", "History"), ("missing", "No history")],
+        string="History",
+        compute="_compute_history_status",
+    )
+    share = fields.Float(
+        string="Share",
+        digits=(16, 4),  # SHARE_ROUNDING: a percentage with 2 decimals
+        help="Share of the target, in %; typed in for manual percentages.",
     )
     amount = fields.Float(string="Target", digits=(16, 2))
+    currency_id = fields.Many2one(related="split_id.currency_id")
+
+    @api.depends("has_history")
+    def _compute_history_status(self):
+        for line in self:
+            line.history_status = "found" if line.has_history else "missing"
 
     @api.model_create_multi
     def create(self, vals_list):
-        check_finite(self, vals_list, ["weight", "amount"])
+        check_finite(self, vals_list, ["weight", "share", "amount"])
         return super().create(vals_list)
 
     def write(self, vals):
-        check_finite(self, [vals], ["weight", "amount"])
+        check_finite(self, [vals], ["weight", "share", "amount"])
         return super().write(vals)
 
     def _label(self):
