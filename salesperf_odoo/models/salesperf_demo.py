@@ -16,10 +16,14 @@ import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from datetime import time as dt_time
+from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
+
+from ..engine.periods import period_containing, same_period_last_year
+from ..engine.targets import split_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -176,7 +180,7 @@ class SalesperfDemo(models.AbstractModel):
         _logger.info("Sales Performance demo: generating data ending %s", today)
 
         users = demo._demo_create_users()
-        demo._demo_create_teams(users)
+        teams = demo._demo_create_teams(users)
         customers = demo._demo_create_customers(users)
         products = demo._demo_create_products()
         main_pricelist, second_pricelist = demo._demo_setup_currencies(rng, today)
@@ -185,6 +189,7 @@ class SalesperfDemo(models.AbstractModel):
         )
         leads = demo._demo_create_leads(rng, today, users, customers)
         demo._demo_create_activities(rng, today, leads)
+        demo._demo_create_targets(users, teams)
 
         _logger.info("Sales Performance demo: done in %.1f s", time.monotonic() - start)
         return True
@@ -810,3 +815,179 @@ class SalesperfDemo(models.AbstractModel):
             len(done_vals),
         )
         return activities
+
+    # ------------------------------------------------------------
+    # Helpers: targets
+    # ------------------------------------------------------------
+
+    @api.model
+    def _demo_create_targets(self, users, teams):
+        """Revenue targets of the current year at every level, set top-down
+        as a sales director would, so that a first look shows goals in the
+        pipeline, on the team cards and in the analyses:
+
+        - the company's year target: last year's revenue + 12 %, rounded to
+          the thousand, split over the months by last year's seasonality and
+          over the teams by their share of last year;
+        - each team's year target split over its months and its salespeople
+          the same way, and each salesperson's year over the months by the
+          team's season;
+        - each salesperson's orders target for the current month and won value
+          target for the current quarter, on last year's same period + 10 %;
+        - a company margin target for the year, still in draft (not yet
+          agreed).
+
+        Every split sums exactly to its parent (``split_amount``); a month or
+        a person without history gets an equal share, the others share the
+        rest by their history.
+        """
+        Target = self.env["salesperf.target"]
+        company = self.env.company
+        rounding = company.currency_id.rounding
+        today = company._salesperf_today()
+        year = period_containing("year", today)
+        months = [
+            period_containing("month", year.start + relativedelta(months=index))
+            for index in range(12)
+        ]
+        # last year's revenue per entity and month, at each level
+        history = {level: defaultdict(lambda: [0.0] * 12) for level in ("company", "team", "user")}
+        kpi = self.env["salesperf.kpi"]
+        for index, month in enumerate(months):
+            last_year = same_period_last_year(month)
+            for level, per_entity in history.items():
+                measures = kpi._compute_measures(last_year, level, company, measures={"revenue"})
+                for (entity_id, _company_id), values in measures.items():
+                    per_entity[entity_id][index] += values["revenue"]
+
+        def weights(values):
+            """Shares by history; a child without history (a new salesperson,
+            a month without sales) gets an equal share, 1 / n, never 0."""
+            count = len(values)
+            total = sum(value for value in values if value > 0)
+            if not total:
+                return [Fraction(1, count)] * count
+            with_history = sum(1 for value in values if value > 0)
+            return [
+                Fraction(str(value)) / Fraction(str(total)) * Fraction(with_history, count)
+                if value > 0
+                else Fraction(1, count)
+                for value in values
+            ]
+
+        def vals(level, owner, amount, period, parent=None, metric="revenue", state="confirmed"):
+            return {
+                "scope": level,
+                "company_id": company.id,
+                "team_id": owner.id if level == "team" else False,
+                "user_id": owner.id if level == "user" else False,
+                "metric": metric,
+                "period_kind": period.kind,
+                "date_from": period.start,
+                "amount": amount,
+                "parent_id": parent.id if parent else False,
+                "state": state,
+            }
+
+        def split_months(parent, level, owner, monthly):
+            amounts = split_amount(parent.amount, weights(monthly), rounding)
+            return [
+                vals(level, owner, amount, month, parent)
+                for amount, month in zip(amounts, months, strict=True)
+            ]
+
+        company_history = history["company"][company.id]
+        last_year_total = sum(company_history)
+        year_amount = (
+            max(round(last_year_total * 1.12, -3), 1000.0) if last_year_total > 0 else 1_000_000.0
+        )
+        company_year = Target.create(vals("company", company, year_amount, year))
+        team_amounts = split_amount(
+            year_amount, weights([sum(history["team"][team.id]) for team in teams]), rounding
+        )
+        children = split_months(company_year, "company", company, company_history)
+        children += [
+            vals("team", team, amount, year, company_year)
+            for team, amount in zip(teams, team_amounts, strict=True)
+        ]
+        created = Target.create(children)
+        team_years = created.filtered(lambda target: target.scope == "team")
+
+        children = []
+        for team_year in team_years:
+            team = team_year.team_id
+            children += split_months(team_year, "team", team, history["team"][team.id])
+            members = team.member_ids.sorted("id")
+            amounts = split_amount(
+                team_year.amount,
+                weights([sum(history["user"][member.id]) for member in members]),
+                rounding,
+            )
+            children += [
+                vals("user", member, amount, year, team_year)
+                for member, amount in zip(members, amounts, strict=True)
+            ]
+        created = Target.create(children)
+        person_years = created.filtered(lambda target: target.scope == "user")
+        # a salesperson's months follow the team's season: one person's
+        # month-by-month history is too thin to weigh a month on
+        Target.create(
+            [
+                monthly
+                for person_year in person_years
+                for monthly in split_months(
+                    person_year,
+                    "user",
+                    person_year.user_id,
+                    history["team"][person_year.parent_id.team_id.id],
+                )
+            ]
+        )
+
+        # a few other goals for the cards: orders this month, won value this quarter
+        month = period_containing("month", today)
+        quarter = period_containing("quarter", today)
+        people = self.env["res.users"].browse([user.id for user, _spec in users])
+        orders = kpi._compute_measures(
+            same_period_last_year(month), "user", company, measures={"orders"}
+        )
+        won = kpi._compute_measures(
+            same_period_last_year(quarter), "user", company, measures={"won_value"}
+        )
+        others = []
+        for person in people:
+            last_orders = orders.get((person.id, company.id), {}).get("orders", 0)
+            last_won = won.get((person.id, company.id), {}).get("won_value", 0.0)
+            others.append(
+                vals("user", person, max(round(last_orders * 1.1), 2), month, None, "orders")
+            )
+            others.append(
+                vals(
+                    "user",
+                    person,
+                    max(round(last_won * 1.1, -2), 1000.0),
+                    quarter,
+                    None,
+                    "won_value",
+                )
+            )
+        margin = kpi._compute_measures(
+            same_period_last_year(year), "company", company, measures={"margin"}
+        )
+        last_margin = margin.get((company.id, company.id), {}).get("margin", 0.0)
+        others.append(
+            vals(
+                "company",
+                company,
+                round(last_margin * 1.1, -3) or 100_000.0,
+                year,
+                None,
+                "margin",
+                "draft",
+            )
+        )
+        Target.create(others)
+        _logger.info(
+            "Sales Performance demo: %s targets created",
+            Target.search_count([("company_id", "=", company.id)]),
+        )
