@@ -1,19 +1,30 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
-from odoo.tools.misc import format_date, formatLang
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.misc import formatLang
 
-from ..engine.kpi import KPI_DEFINITIONS, compare
+from ..engine.kpi import KPI_DEFINITIONS, change_tone, compare
 from ..engine.periods import Period, period_containing
 from ..models.salesperf_kpi import DIMENSIONS
 from ..models.salesperf_target import PERIOD_KINDS
 
 KPI_UNITS = {kpi.code: kpi.unit for kpi in KPI_DEFINITIONS}
+#: How a change reads for its KPI's direction (``engine.kpi.change_tone``).
+TONES = [("good", "Better"), ("bad", "Worse"), ("neutral", "Neutral")]
+#: Who may review KPIs by team or company: those who see every document.
+ALL_DOCUMENTS_GROUP = "sales_team.group_sale_salesman_all_leads"
 
 
 class SalesperfKpiReview(models.TransientModel):
     """KPIs of one period per salesperson, team or company, with comparisons
-    to the period before and to the same period a year earlier."""
+    to the period before and to the same period a year earlier.
+
+    A period in progress is compared like for like by default: its days up
+    to today against as many days of each reference period; the review says
+    in words which days are compared. Teams and companies are offered only
+    to users who see all documents: the figures of a reader of their own
+    documents only are theirs, and the review says so.
+    """
 
     _name = "salesperf.kpi.review"
     _description = "Sales Performance KPI Review"
@@ -58,18 +69,56 @@ class SalesperfKpiReview(models.TransientModel):
         default=lambda self: self.env.companies,
         domain=lambda self: [("id", "in", self.env.companies.ids)],
     )
+    comparison_mode = fields.Selection(
+        [("elapsed", "Same days elapsed"), ("full", "Full periods")],
+        string="Compare",
+        required=True,
+        default="elapsed",
+        help="While the period is in progress: its days up to today against as many days of "
+        "the previous period and of the same period last year, or whole periods.",
+    )
+    comparison_note = fields.Char(string="Compared", compute="_compute_comparison_note")
+    is_own_scope = fields.Boolean(
+        compute="_compute_is_own_scope",
+        help="The user sees only their own documents: the figures are theirs.",
+    )
     line_ids = fields.One2many("salesperf.kpi.review.line", "review_id", string="KPIs")
 
-    @api.depends("dimension", "date_from", "date_to")
+    @api.depends(
+        "dimension", "period_kind", "date_from", "date_to", "comparison_mode", "company_ids"
+    )
+    @api.depends_context("uid")
     def _compute_display_name(self):
         labels = dict(self._fields["dimension"]._description_selection(self.env))
         for review in self:
-            review.display_name = _(
-                "KPIs by %(dimension)s, %(start)s – %(end)s",
-                dimension=labels.get(review.dimension, ""),
-                start=format_date(self.env, review.date_from),
-                end=format_date(self.env, review.date_to),
-            )
+            counted = review._counted_label()
+            if review.is_own_scope:
+                review.display_name = _("My KPIs, %(period)s", period=counted)
+            else:
+                review.display_name = _(
+                    "KPIs by %(dimension)s, %(period)s",
+                    dimension=labels.get(review.dimension, ""),
+                    period=counted,
+                )
+
+    @api.depends("period_kind", "date_from", "date_to", "comparison_mode", "company_ids")
+    def _compute_comparison_note(self):
+        for review in self:
+            groups = review._comparison_groups()
+            notes = [review._comparison_sentence(periods) for _companies, periods in groups]
+            if len(groups) > 1:
+                # companies far apart in time zones are on different days
+                notes = [
+                    f"{', '.join(companies.mapped('name'))}: {note}"
+                    for (companies, _periods), note in zip(groups, notes, strict=True)
+                ]
+            review.comparison_note = " ".join(notes)
+
+    @api.depends_context("uid")
+    def _compute_is_own_scope(self):
+        own = not self.env.user.has_group(ALL_DOCUMENTS_GROUP)
+        for review in self:
+            review.is_own_scope = own
 
     @api.depends("period_kind", "reference_date")
     def _compute_dates(self):
@@ -89,9 +138,68 @@ class SalesperfKpiReview(models.TransientModel):
         self.ensure_one()
         return Period(self.date_from, self.date_to, self.period_kind)
 
+    def _comparison_groups(self):
+        """``[(companies, periods compared)]``, see ``salesperf.kpi._comparison_periods``."""
+        self.ensure_one()
+        if not (self.date_from and self.date_to and self.period_kind and self.company_ids):
+            return []
+        if self.date_to < self.date_from:
+            return []
+        return self.env["salesperf.kpi"]._comparison_periods(
+            self._get_period(), self.company_ids, self.comparison_mode
+        )
+
+    def _counted_label(self):
+        """The days the review counts: the period, or its days up to today."""
+        currents = [periods["current"] for _companies, periods in self._comparison_groups()]
+        if not currents:
+            return ""
+        kpi = self.env["salesperf.kpi"]
+        start = min(period.start for period in currents)
+        end = max(period.end for period in currents)
+        if (start, end) == (self.date_from, self.date_to):
+            return kpi._period_label(self._get_period())
+        return kpi._period_label(Period(start, end))
+
+    def _comparison_sentence(self, periods):
+        """Which days are compared with which, in plain words."""
+        label = self.env["salesperf.kpi"]._period_label
+        current = periods["current"]
+        if current == self._get_period():
+            return _(
+                "%(current)s compared with %(previous)s and %(last_year)s, full periods.",
+                current=label(current),
+                previous=label(periods["previous"]),
+                last_year=label(periods["last_year"]),
+            )
+        return _(
+            "%(current)s, the %(days)s days so far, compared with the same days of the "
+            "previous period (%(previous)s) and of last year (%(last_year)s).",
+            current=label(current),
+            days=current.days,
+            previous=label(periods["previous"]),
+            last_year=label(periods["last_year"]),
+        )
+
+    def _check_dimension(self):
+        """The dimension comes from the client: teams and companies only for
+        users who see every document, whose figures are those of the whole
+        team or company. A reader of their own documents would see only
+        their own sales under the team's or the company's name."""
+        if self.dimension != "user" and not self.env.user.has_group(ALL_DOCUMENTS_GROUP):
+            labels = dict(self._fields["dimension"]._description_selection(self.env))
+            raise UserError(
+                _(
+                    "You may see only your own documents: KPIs by %(dimension)s would show "
+                    "your own figures under its name. Review them by salesperson.",
+                    dimension=labels[self.dimension],
+                )
+            )
+
     def action_compute(self):
         """(Re)compute the KPI lines of the review."""
         self.ensure_one()
+        self._check_dimension()
         # the companies come from the client: only the user's allowed ones
         if self.company_ids - self.env.companies:
             raise AccessError(
@@ -104,10 +212,17 @@ class SalesperfKpiReview(models.TransientModel):
                 )
             )
         comparison = self.env["salesperf.kpi"]._compute_kpi_comparison(
-            self._get_period(), self.dimension, self.company_ids
+            self._get_period(), self.dimension, self.company_ids, self.comparison_mode
         )
+        current_periods = {
+            company.id: periods["current"]
+            for companies, periods in self._comparison_groups()
+            for company in companies
+        }
         self.line_ids.unlink()
-        self.env["salesperf.kpi.review.line"].create(self._prepare_lines(comparison))
+        self.env["salesperf.kpi.review.line"].create(
+            self._prepare_lines(comparison, current_periods)
+        )
         return True
 
     def action_analyse(self):
@@ -123,27 +238,34 @@ class SalesperfKpiReview(models.TransientModel):
             "context": {"group_by": [DIMENSIONS[self.dimension]]},
         }
 
-    def _prepare_lines(self, comparison):
+    def _prepare_lines(self, comparison, current_periods):
+        """Line values per entity and KPI; ``current_periods`` gives the days
+        counted per company id (what a line's details open)."""
         lines = []
         for (entity_id, company_id), periods in comparison.items():
+            counted = current_periods[company_id]
             for sequence, kpi in enumerate(KPI_DEFINITIONS):
                 current = periods["current"][kpi.code]
                 previous = periods["previous"][kpi.code]
                 last_year = periods["last_year"][kpi.code]
-                previous_change = compare(current, previous)[1]
-                last_year_change = compare(current, last_year)[1]
+                previous_delta, previous_change = compare(current, previous)
+                last_year_delta, last_year_change = compare(current, last_year)
                 lines.append(
                     {
                         "review_id": self.id,
                         DIMENSIONS[self.dimension]: entity_id,
                         "company_id": company_id,
+                        "period_start": counted.start,
+                        "period_end": counted.end,
                         "sequence": sequence,
                         "kpi": kpi.code,
                         "value": current,
                         "previous_value": previous,
                         "previous_change": previous_change,
+                        "previous_tone": self._tone(kpi, previous_delta, previous_change),
                         "last_year_value": last_year,
                         "last_year_change": last_year_change,
+                        "last_year_tone": self._tone(kpi, last_year_delta, last_year_change),
                         "is_defined": current is not None,
                         "previous_defined": previous is not None,
                         "last_year_defined": last_year is not None,
@@ -154,13 +276,22 @@ class SalesperfKpiReview(models.TransientModel):
         return lines
 
     @api.model
+    def _tone(self, kpi, delta, change_percent):
+        """The tone of a change by the KPI's direction; neutral when the
+        change is shown as "–" (nothing to compare with, or a reference of 0):
+        a colour without a figure would say more than the figure."""
+        if change_percent is None:
+            return "neutral"
+        return change_tone(kpi.direction, delta)
+
+    @api.model
     def action_open(self, dimension="user"):
         """Open a review of the current month, already computed."""
         review = self.create({"dimension": dimension})
         review.action_compute()
         return {
             "type": "ir.actions.act_window",
-            "name": _("KPIs"),
+            "name": review.display_name,
             "res_model": self._name,
             "res_id": review.id,
             "view_mode": "form",
@@ -179,6 +310,8 @@ class SalesperfKpiReviewLine(models.TransientModel):
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
+    period_start = fields.Date(readonly=True, help="First day counted.")
+    period_end = fields.Date(readonly=True, help="Last day counted.")
     sequence = fields.Integer()
     kpi = fields.Selection(
         [(kpi.code, kpi.label) for kpi in KPI_DEFINITIONS], string="KPI", readonly=True
@@ -195,6 +328,9 @@ class SalesperfKpiReviewLine(models.TransientModel):
     last_year_change = fields.Float(
         string="vs Last Year (%)", readonly=True, aggregator=False, digits=(16, 1)
     )
+    # the colour of a change follows its KPI's direction, never its sign
+    previous_tone = fields.Selection(TONES, string="vs Previous Tone", readonly=True)
+    last_year_tone = fields.Selection(TONES, string="vs Last Year Tone", readonly=True)
     # a ratio without denominator is "not applicable", not 0
     is_defined = fields.Boolean(readonly=True)
     previous_defined = fields.Boolean(readonly=True)
@@ -202,8 +338,8 @@ class SalesperfKpiReviewLine(models.TransientModel):
     previous_change_defined = fields.Boolean(readonly=True)
     last_year_change_defined = fields.Boolean(readonly=True)
     value_display = fields.Char(string="Value", compute="_compute_displays")
-    previous_display = fields.Char(string="Previous Period", compute="_compute_displays")
-    last_year_display = fields.Char(string="Same Period Last Year", compute="_compute_displays")
+    previous_display = fields.Char(string="Previous", compute="_compute_displays")
+    last_year_display = fields.Char(string="Last Year", compute="_compute_displays")
     previous_change_display = fields.Char(string="vs Previous", compute="_compute_displays")
     last_year_change_display = fields.Char(string="vs Last Year", compute="_compute_displays")
 
@@ -234,6 +370,18 @@ class SalesperfKpiReviewLine(models.TransientModel):
             line.last_year_change_display = line._format_change(
                 line.last_year_change, line.last_year_change_defined
             )
+
+    def action_open_details(self):
+        """The records the line's KPI counts, on the days it counts them."""
+        self.ensure_one()
+        review = self.review_id
+        period = Period(self.period_start, self.period_end)
+        if (period.start, period.end) == (review.date_from, review.date_to):
+            period = review._get_period()
+        entity = self[DIMENSIONS[review.dimension]]
+        return self.env["salesperf.kpi"]._action_kpi_details(
+            self.kpi, period, review.dimension, entity.id, self.company_id
+        )
 
     def _format_change(self, change, defined):
         """A change in %, signed, or "–" when it has no reference to compare with."""
