@@ -47,6 +47,8 @@ class SalesperfRanking(models.TransientModel):
         default="attainment",
     )
     amounts_hidden = fields.Boolean(compute="_compute_amounts_hidden")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    is_monetary = fields.Boolean(compute="_compute_is_monetary")
     line_ids = fields.One2many("salesperf.ranking.line", "ranking_id", string="Ranking")
 
     @api.depends("period_kind", "reference_date")
@@ -54,6 +56,24 @@ class SalesperfRanking(models.TransientModel):
         for ranking in self:
             period = period_containing(ranking.period_kind, ranking.reference_date)
             ranking.date_from, ranking.date_to = period.start, period.end
+
+    @api.depends("metric", "team_id", "period_kind", "reference_date")
+    def _compute_display_name(self):
+        """The window title, e.g. "Ranking · Revenue · North · November 2026"."""
+        metrics = dict(self._fields["metric"]._description_selection(self.env))
+        kpi = self.env["salesperf.kpi"]
+        for ranking in self:
+            parts = [_("Ranking"), metrics.get(ranking.metric, "")]
+            if ranking.team_id:
+                parts.append(ranking.team_id.display_name)
+            if ranking.period_kind and ranking.reference_date:
+                parts.append(kpi._period_label(ranking._get_period()))
+            ranking.display_name = " · ".join(part for part in parts if part)
+
+    @api.depends("metric")
+    def _compute_is_monetary(self):
+        for ranking in self:
+            ranking.is_monetary = ranking.metric in MONETARY_METRICS
 
     @api.depends("company_id")
     @api.depends_context("uid")
@@ -68,7 +88,7 @@ class SalesperfRanking(models.TransientModel):
         """(Re)compute the leaderboard lines."""
         self.ensure_one()
         self._check_scope()
-        period = Period(self.date_from, self.date_to, self.period_kind)
+        period = self._get_period()
         current = self._standings(period)
         previous = self._standings(previous_period(period))
         changes = rank_changes(current["ranks"], previous["ranks"])
@@ -93,6 +113,10 @@ class SalesperfRanking(models.TransientModel):
             ]
         )
         return True
+
+    def _get_period(self):
+        self.ensure_one()
+        return Period(self.date_from, self.date_to, self.period_kind)
 
     def _check_scope(self):
         """The company and team come from the client: rank only within the
@@ -183,7 +207,7 @@ class SalesperfRanking(models.TransientModel):
         ranking.action_compute()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Ranking"),
+            "name": ranking.display_name,
             "res_model": self._name,
             "res_id": ranking.id,
             "view_mode": "form",
@@ -209,12 +233,50 @@ class SalesperfRankingLine(models.TransientModel):
     )
     is_new = fields.Boolean(string="New in Ranking", readonly=True)
     attainment = fields.Float(string="Attainment (%)", readonly=True, digits=(16, 1))
+    attainment_rate = fields.Float(
+        string="Attainment", compute="_compute_attainment_rate", help="Actual / target."
+    )
     has_target = fields.Boolean(readonly=True)
     amount = fields.Float(string="Actual", readonly=True, digits=(16, 2))
     target = fields.Float(readonly=True, digits=(16, 2))
+    currency_id = fields.Many2one(related="ranking_id.company_id.currency_id")
     is_monetary = fields.Boolean(compute="_compute_is_monetary")
+    can_open_details = fields.Boolean(compute="_compute_can_open_details")
+
+    @api.depends("attainment")
+    def _compute_attainment_rate(self):
+        # the percentage widget shows a ratio: 0.875 reads "87.5%"
+        for line in self:
+            line.attainment_rate = line.attainment / 100
 
     @api.depends("ranking_id.metric")
     def _compute_is_monetary(self):
         for line in self:
             line.is_monetary = line.ranking_id.metric in MONETARY_METRICS
+
+    @api.depends("user_id")
+    @api.depends_context("uid")
+    def _compute_can_open_details(self):
+        """A row opens its salesperson's records only for whom may read them:
+        the salesperson themselves, or a user who sees all documents. A
+        colleague's would be an empty list at best, and hidden amounts stay
+        hidden."""
+        sees_all = self.env.user.has_group("sales_team.group_sale_salesman_all_leads")
+        for line in self:
+            line.can_open_details = sees_all or line.user_id == self.env.user
+
+    def action_open_details(self):
+        """The salesperson's records of the ranked metric for the period."""
+        self.ensure_one()
+        if not self.can_open_details:
+            raise AccessError(
+                _(
+                    "You may open only your own figures in the ranking, not those of "
+                    "%(salesperson)s.",
+                    salesperson=self.user_id.name,
+                )
+            )
+        ranking = self.ranking_id
+        return self.env["salesperf.kpi"]._action_kpi_details(
+            ranking.metric, ranking._get_period(), "user", self.user_id.id, ranking.company_id
+        )

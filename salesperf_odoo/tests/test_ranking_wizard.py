@@ -1,0 +1,68 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from datetime import date
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .test_target import SalesperfTargetCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRankingWizard(SalesperfTargetCommon):
+    """The ranking's title, units and rows that open what they count."""
+
+    def _ranking(self, user, **values):
+        ranking = (
+            self.env["salesperf.ranking"]
+            .with_user(user)
+            .create({"reference_date": date(2025, 3, 10), "company_id": self.company.id, **values})
+        )
+        ranking.action_compute()
+        return {line.user_id: line for line in ranking.line_ids}, ranking
+
+    def test_title_names_metric_team_and_period(self):
+        _lines, ranking = self._ranking(self.lena)
+        self.assertEqual(ranking.display_name, "Ranking · Revenue · March 2025")
+        _lines, ranking = self._ranking(
+            self.lena, metric="orders", team_id=self.team_north.id, period_kind="quarter"
+        )
+        self.assertEqual(ranking.display_name, "Ranking · Orders · North · Q1 2025")
+        action = self.env["salesperf.ranking"].with_user(self.lena).action_open()
+        opened = self.env["salesperf.ranking"].browse(action["res_id"])
+        self.assertEqual(action["name"], opened.display_name)
+        self.assertNotIn("salesperf.ranking", action["name"])
+
+    def test_units_of_the_lines(self):
+        self._target()  # Sonia: 500 of 1000
+        lines, ranking = self._ranking(self.lena)
+        self.assertTrue(ranking.is_monetary)
+        self.assertEqual(lines[self.sonia].currency_id, self.currency_xsa)
+        # the percentage widget shows a ratio: 500 / 1000 = 0.5, read "50%"
+        self.assertAlmostEqual(lines[self.sonia].attainment_rate, 0.5)
+        _lines, ranking = self._ranking(self.lena, metric="orders")
+        self.assertFalse(ranking.is_monetary)
+
+    def test_own_row_opens_own_records_only(self):
+        lines, _ranking = self._ranking(self.sonia, rank_by="amount")
+        # Sonia may read her own sales, not Sam's: only her row opens
+        self.assertTrue(lines[self.sonia].can_open_details)
+        self.assertFalse(lines[self.sam].can_open_details)
+        action = lines[self.sonia].action_open_details()
+        self.assertEqual(action["name"], "Revenue · Sonia · March 2025")
+        facts = self.env["salesperf.sale.fact"].with_user(self.sonia).search(action["domain"])
+        # her March revenue, as ranked: 400 + 100 = 500
+        self.assertAlmostEqual(sum(facts.mapped("revenue")), lines[self.sonia].amount)
+        self.assertAlmostEqual(lines[self.sonia].amount, 500.0)
+        # whatever the client calls, Sam's row does not open for her
+        with self.assertRaises(AccessError):
+            lines[self.sam].action_open_details()
+
+    def test_rows_open_for_who_sees_all_documents(self):
+        lines, _ranking = self._ranking(self.lena, metric="won_count", rank_by="amount")
+        self.assertTrue(all(line.can_open_details for line in lines.values()))
+        action = lines[self.sonia].action_open_details()
+        self.assertEqual(action["name"], "Won opportunities · Sonia · March 2025")
+        leads = self.env["crm.lead"].with_user(self.lena).search(action["domain"])
+        # won L3 and L4, the 2 Sonia is ranked on
+        self.assertEqual(sorted(leads.mapped("name")), ["L3", "L4"])
+        self.assertEqual(lines[self.sonia].amount, 2.0)
