@@ -129,5 +129,11 @@ def test_every_kpi_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     documented = set(re.findall(r"^\| `(\w+)` \|", readme, re.MULTILINE))
     assert documented == set(KPI_CODES)
+    # the "better when" column says each KPI's direction
+    words = {"up": "higher", "down": "lower", "neutral": "not judged"}
+    better_when = dict(
+        re.findall(r"^\| `(\w+)` \|[^|]+\|[^|]+\| ([^|]+?) \|", readme, re.MULTILINE)
+    )
+    assert better_when == {kpi.code: words[kpi.direction] for kpi in KPI_DEFINITIONS}
     assert len({kpi.code for kpi in KPI_DEFINITIONS}) == len(KPI_DEFINITIONS)
     assert "records_complete" in MEASURES
