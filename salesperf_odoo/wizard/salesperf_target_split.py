@@ -65,10 +65,10 @@ class SalesperfTargetSplit(models.TransientModel):
     )
     without_history = fields.Selection(
         [
-            ("equal", "An equal share of the target, as if split equally"),
-            ("zero", "Nothing: the others share the whole target"),
+            ("equal", "An equal share of the target, as in an equal split"),
+            ("zero", "Nothing (0): the others share the whole target"),
         ],
-        string="Without History, Give",
+        string="No History: Each Gets",
         required=True,
         default="equal",
         help="What a team, salesperson or month without any sales in the reference "
@@ -76,6 +76,7 @@ class SalesperfTargetSplit(models.TransientModel):
     )
     line_ids = fields.One2many("salesperf.target.split.line", "split_id", string="Preview")
     note = fields.Char(readonly=True)
+    target_scope = fields.Selection(related="target_id.scope")
     is_monetary = fields.Boolean(related="target_id.is_monetary")
     currency_id = fields.Many2one(related="target_id.amount_currency_id")
     total = fields.Float(compute="_compute_total", digits=(16, 2))
@@ -370,7 +371,8 @@ class SalesperfTargetSplit(models.TransientModel):
             "type": "ir.actions.act_window",
             "name": _("Split Targets"),
             "res_model": "salesperf.target",
-            "view_mode": "list,form",
+            "view_mode": "list,kanban,form",
+            "mobile_view_mode": "kanban",
             "domain": [("id", "in", children.ids)],
         }
 
