@@ -64,6 +64,14 @@ class SalesperfSaleFact(models.Model):
     quantity = fields.Float(readonly=True, digits="Product Unit of Measure")
     revenue = fields.Monetary(string="Untaxed Revenue", readonly=True)
     margin = fields.Monetary(readonly=True)
+    margin_percent = fields.Float(
+        string="Margin (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 2),
+        help="Margin / untaxed revenue × 100. Grouped, it is the margin of the group over its "
+        "revenue, never an average of the lines' percentages.",
+    )
 
     # ------------------------------------------------------------
     # SQL
@@ -72,7 +80,25 @@ class SalesperfSaleFact(models.Model):
     @property
     def _table_query(self):
         union = SQL(" UNION ALL ").join(SQL("(%s)", query) for query in self._fact_source_queries())
-        return SQL("%s%s", union, self._fact_flush_shared())
+        return SQL(
+            """SELECT facts.*, facts.margin / NULLIF(facts.revenue, 0) * 100 AS margin_percent
+            FROM (%s) facts%s""",
+            union,
+            self._fact_flush_shared(),
+        )
+
+    @api.model
+    def _read_group_select(self, aggregate_spec, query):
+        """Margin % of a group: its margin over its revenue, whatever the
+        aggregate asked (an average of the lines' percentages would weigh a
+        1-cent line like a large one)."""
+        if aggregate_spec.split(":")[0] == "margin_percent":
+            return SQL(
+                "SUM(%s) / NULLIF(SUM(%s), 0) * 100",
+                self._field_to_sql(self._table, "margin", query),
+                self._field_to_sql(self._table, "revenue", query),
+            )
+        return super()._read_group_select(aggregate_spec, query)
 
     def _fact_source_queries(self):
         """Hook: the ``SELECT`` of every source, each giving the same columns.
@@ -192,11 +218,13 @@ class SalesperfSaleFact(models.Model):
             revenue=self._fact_to_company_currency(SQL("line.price_subtotal"), rate),
             margin=self._fact_to_company_currency(SQL("COALESCE(line.margin, 0)"), rate),
         )
+        # every order has a customer: a LEFT JOIN only lets the database skip
+        # it when no customer column is read (the KPI matrix's revenue)
         return SQL(
             """SELECT %(columns)s
             FROM sale_order_line line
             JOIN sale_order doc ON doc.id = line.order_id
-            JOIN res_partner customer ON customer.id = doc.partner_id
+            LEFT JOIN res_partner customer ON customer.id = doc.partner_id
             %(company_joins)s
             %(product_joins)s
             WHERE doc.state IN %(states)s
