@@ -20,6 +20,7 @@
         "data/salesperf_cron_data.xml",
         "report/salesperf_sale_fact_views.xml",
         "report/salesperf_activity_fact_views.xml",
+        "report/salesperf_performance_views.xml",
         # the import action is referenced by the imported sales list
         "wizard/salesperf_external_sale_import_views.xml",
         "views/salesperf_external_sale_views.xml",
@@ -38,6 +39,10 @@
     "assets": {
         "web.assets_backend": [
             "salesperf_odoo/static/src/pipeline_goals/**/*",
+        ],
+        # the pivot and graph views they extend are loaded lazily
+        "web.assets_backend_lazy": [
+            "salesperf_odoo/static/src/performance/**/*",
         ],
         "web.assets_tests": [
             "salesperf_odoo/static/tests/tours/**/*",

@@ -1,2 +1,3 @@
 from . import salesperf_activity_fact
+from . import salesperf_performance
 from . import salesperf_sale_fact
