@@ -10,6 +10,8 @@ from engine.kpi import (
     KPI_DEFINITIONS,
     KPI_DIRECTIONS,
     MEASURES,
+    WHOLE_PERIOD_KPIS,
+    WHOLE_PERIOD_MEASURES,
     KpiDefinition,
     change_tone,
     classify_customers,
@@ -116,10 +118,15 @@ def test_change_tone_follows_the_direction_not_the_sign():
 
 
 def test_every_kpi_has_a_direction():
-    assert set(KPI_DIRECTIONS.values()) <= {"up", "down", "neutral"}
+    assert set(KPI_DIRECTIONS) == set(KPI_CODES)
     assert {code for code, d in KPI_DIRECTIONS.items() if d == "down"} == {
         "lost_count",
         "average_cycle_days",
+    }
+    assert {code for code, d in KPI_DIRECTIONS.items() if d == "neutral"} == {
+        "pipeline_value",
+        "weighted_pipeline",
+        "quantity",
     }
     with pytest.raises(ValueError, match="Unknown KPI direction"):
         KpiDefinition("x", "X", "count", "x", "higher")
@@ -137,3 +144,13 @@ def test_every_kpi_is_documented_in_the_readme():
     assert better_when == {kpi.code: words[kpi.direction] for kpi in KPI_DEFINITIONS}
     assert len({kpi.code for kpi in KPI_DEFINITIONS}) == len(KPI_DEFINITIONS)
     assert "records_complete" in MEASURES
+
+
+def test_pipeline_kpis_are_measured_over_whole_periods():
+    # opportunities by expected closing date lie ahead of today: the two
+    # pipeline KPIs and their measures, and nothing else
+    assert WHOLE_PERIOD_KPIS == {"pipeline_value", "weighted_pipeline"}
+    assert WHOLE_PERIOD_MEASURES == {"pipeline_value", "weighted_pipeline"}
+    assert WHOLE_PERIOD_MEASURES <= set(MEASURES)
+    for kpi in KPI_DEFINITIONS:
+        assert ("whole period" in kpi.definition) == kpi.whole_period, kpi.code

@@ -7,6 +7,7 @@ from engine.periods import (
     Period,
     comparison_periods,
     first_days,
+    full_comparison_periods,
     is_in_progress,
     period_containing,
     previous_period,
@@ -133,3 +134,34 @@ def test_first_day_of_a_period_and_custom_ranges():
     assert periods["last_year"] == Period(date(2024, 3, 10), date(2024, 3, 12))
     with pytest.raises(ValueError, match="at least one day"):
         first_days(custom, 0)
+
+
+def test_a_period_ending_today_may_be_compared_with_cut_periods():
+    # 29 February 2024, the last day of a leap February: all of February,
+    # but only 1–29 January (29 days of 31), and February 2023 (28 days)
+    february = period_containing("month", date(2024, 2, 1))
+    periods = comparison_periods(february, date(2024, 2, 29))
+    full = full_comparison_periods(february)
+    assert periods["current"] == full["current"] == february
+    assert periods["previous"] == Period(date(2024, 1, 1), date(2024, 1, 29))
+    assert full["previous"] == Period(date(2024, 1, 1), date(2024, 1, 31), "month")
+    assert periods != full
+    # 31 March 2025, the last day of Q1 (31 + 28 + 31 = 90 days): Q4 2024 has
+    # 92, cut at day 90 = 29 December (31 + 30 + 29); Q1 2024 has 91 (leap),
+    # cut at day 90 = 30 March (31 + 29 + 30)
+    q1 = period_containing("quarter", date(2025, 1, 1))
+    periods = comparison_periods(q1, date(2025, 3, 31))
+    assert periods == {
+        "current": q1,
+        "previous": Period(date(2024, 10, 1), date(2024, 12, 29)),
+        "last_year": Period(date(2024, 1, 1), date(2024, 3, 30)),
+    }
+    assert periods != full_comparison_periods(q1)
+    # 31 December 2025: a year of 365 days against 2024's 366, cut at 30
+    # December; December against November (30 days), whole: full periods
+    year = period_containing("year", date(2025, 1, 1))
+    assert comparison_periods(year, date(2025, 12, 31))["last_year"] == Period(
+        date(2024, 1, 1), date(2024, 12, 30)
+    )
+    december = period_containing("month", date(2025, 12, 1))
+    assert comparison_periods(december, date(2025, 12, 31)) == full_comparison_periods(december)

@@ -34,6 +34,13 @@ MEASURES = (
     "records_complete",
 )
 
+#: Measures of what is expected to close in a period (open opportunities by
+#: expected closing date): they lie ahead of today by nature, so they are
+#: always measured over whole periods, even when a period in progress is
+#: compared on the days elapsed (cut at today, the open pipeline would be
+#: only the overdue deals).
+WHOLE_PERIOD_MEASURES = frozenset({"pipeline_value", "weighted_pipeline"})
+
 
 #: Which way a KPI should move: "up" (higher is better), "down" (lower is
 #: better) or "neutral" (a change is information, neither good nor bad).
@@ -54,6 +61,10 @@ class KpiDefinition:
       count alike): revenue and margin judge the volume sold.
     - ``up``: every other KPI; money, orders, customers, win rate,
       activities and completeness are better higher.
+
+    ``whole_period`` KPIs are measured over whole periods, even when a
+    period in progress is compared on its days elapsed (see
+    :data:`WHOLE_PERIOD_MEASURES`).
     """
 
     code: str
@@ -61,6 +72,7 @@ class KpiDefinition:
     unit: str  # monetary | count | quantity | percent | days
     definition: str
     direction: str = "up"
+    whole_period: bool = False
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:
@@ -128,15 +140,19 @@ KPI_DEFINITIONS = (
         "Open pipeline",
         "monetary",
         "Sum of the expected revenue of open opportunities (active, probability below 100) "
-        "whose expected closing date is in the period.",
+        "whose expected closing date is in the period, always the whole period (also when a "
+        "period in progress is compared on the days elapsed).",
         "neutral",
+        whole_period=True,
     ),
     KpiDefinition(
         "weighted_pipeline",
         "Weighted pipeline",
         "monetary",
-        "Sum of expected revenue × probability / 100 over the same opportunities.",
+        "Sum of expected revenue × probability / 100 over the same opportunities (the whole "
+        "period).",
         "neutral",
+        whole_period=True,
     ),
     KpiDefinition(
         "won_count",
@@ -186,6 +202,7 @@ KPI_DEFINITIONS = (
 
 KPI_CODES = tuple(kpi.code for kpi in KPI_DEFINITIONS)
 KPI_DIRECTIONS = {kpi.code: kpi.direction for kpi in KPI_DEFINITIONS}
+WHOLE_PERIOD_KPIS = frozenset(kpi.code for kpi in KPI_DEFINITIONS if kpi.whole_period)
 
 
 def ratio(numerator, denominator, scale=1.0):

@@ -102,6 +102,18 @@ def is_in_progress(period, today):
     return today in period
 
 
+def full_comparison_periods(period):
+    """``period``, the period before and the same period a year earlier, whole.
+
+    :returns: ``{"current": Period, "previous": Period, "last_year": Period}``
+    """
+    return {
+        "current": period,
+        "previous": previous_period(period),
+        "last_year": same_period_last_year(period),
+    }
+
+
 def comparison_periods(period, today, mode="elapsed"):
     """The periods a KPI of ``period`` is compared across, on ``today``.
 
@@ -110,19 +122,20 @@ def comparison_periods(period, today, mode="elapsed"):
     In ``"elapsed"`` mode, while the period is in progress: its days up to
     ``today`` and the same number of first days of each reference period,
     each clamped to its own end (1–30 March against 1–28 February). The
-    current period then also stops at ``today`` (records dated later, such
-    as expected closings, are left out on every side alike).
+    current period then also stops at ``today``. Even on its last day a
+    period in progress may be compared with cut periods (29 February 2024
+    against 1–29 January): compare with :func:`full_comparison_periods` to
+    know whether all three are whole.
+
+    What lies ahead by nature (opportunities by expected closing date) is
+    not counted on these days: see ``engine.kpi.WHOLE_PERIOD_MEASURES``.
 
     :returns: ``{"current": Period, "previous": Period, "last_year": Period}``
     """
     if mode not in COMPARISON_MODES:
         raise ValueError(f"Unknown comparison mode {mode!r}")
-    previous, last_year = previous_period(period), same_period_last_year(period)
+    full = full_comparison_periods(period)
     if mode == "full" or not is_in_progress(period, today):
-        return {"current": period, "previous": previous, "last_year": last_year}
+        return full
     days = (today - period.start).days + 1
-    return {
-        "current": first_days(period, days),
-        "previous": first_days(previous, days),
-        "last_year": first_days(last_year, days),
-    }
+    return {name: first_days(whole, days) for name, whole in full.items()}
