@@ -6,15 +6,23 @@ import babel.dates
 import pytz
 
 from odoo import _, api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools.misc import babel_locale_parse, get_lang
 
-from ..engine.kpi import KPI_CODES, MEASURES, classify_customers, derive_kpis
-from ..engine.periods import comparison_periods
+from ..engine.kpi import (
+    KPI_CODES,
+    MEASURES,
+    WHOLE_PERIOD_MEASURES,
+    classify_customers,
+    derive_kpis,
+)
+from ..engine.periods import comparison_periods, full_comparison_periods
 
 #: Entity field of each dimension on the fact models and on crm.lead.
 DIMENSIONS = {"user": "user_id", "team": "team_id", "company": "company_id"}
+#: Who reads every document (Sales' "All Documents"); the others read their own.
+ALL_DOCUMENTS_GROUP = "sales_team.group_sale_salesman_all_leads"
 
 
 class SalesperfKpi(models.AbstractModel):
@@ -51,21 +59,43 @@ class SalesperfKpi(models.AbstractModel):
             like: its days up to each company's today against as many days
             of the reference periods; ``"full"`` compares whole periods (see
             ``engine.periods.comparison_periods``; a period that is not in
-            progress is always compared in full).
+            progress is always compared in full). The open and weighted
+            pipeline, by expected closing date, are measured over the whole
+            periods in either mode (``engine.kpi.WHOLE_PERIOD_MEASURES``).
         :returns: ``{key: {"current": kpis, "previous": kpis, "last_year": kpis}}``
             for every key present in any of the three periods (missing
             periods give the KPIs of empty measures).
         """
         empty = derive_kpis({})
         comparison = {}
+        whole = full_comparison_periods(period)
         for group_companies, periods in self._comparison_periods(period, companies, mode):
             results = {
-                name: self._compute_kpis(value, dimension, group_companies)
-                for name, value in periods.items()
+                name: self._compute_counted_kpis(counted, whole[name], dimension, group_companies)
+                for name, counted in periods.items()
             }
             for key in set().union(*results.values()):
                 comparison[key] = {name: results[name].get(key, empty) for name in periods}
         return comparison
+
+    @api.model
+    def _compute_counted_kpis(self, counted, whole, dimension, companies):
+        """KPIs of the days ``counted`` of the period ``whole``; the measures
+        of what is expected to close in the period are taken over ``whole``
+        (cut at today, the open pipeline would be only the overdue deals).
+
+        :returns: ``{(entity_id, company_id): {kpi code: value}}``
+        """
+        if counted == whole:
+            return self._compute_kpis(whole, dimension, companies)
+        measures = self._compute_measures(
+            counted, dimension, companies, measures=set(MEASURES) - WHOLE_PERIOD_MEASURES
+        )
+        ahead = self._compute_measures(whole, dimension, companies, measures=WHOLE_PERIOD_MEASURES)
+        for key, values in ahead.items():
+            row = measures.setdefault(key, dict.fromkeys(MEASURES, 0))
+            row.update({measure: values[measure] for measure in WHOLE_PERIOD_MEASURES})
+        return {key: derive_kpis(values) for key, values in measures.items()}
 
     @api.model
     def _comparison_periods(self, period, companies, mode="elapsed"):
@@ -92,13 +122,19 @@ class SalesperfKpi(models.AbstractModel):
 
         The records are those the KPI's measures read, with the same domain:
         sold lines for the sales and customer KPIs, opportunities for the
-        pipeline and closed ones, completed activities. No ``sudo``: the list
-        shows, through the user's own access rules, only what the user may
-        read, as the KPI itself measures only that.
+        pipeline and closed ones, completed activities. No ``sudo`` on the
+        records: the list shows, through the user's own access rules, only
+        what the user may read. A reader of their own documents who opens a
+        team's or a company's figure (a team leader opening his team
+        target's actual) gets his own records of it: the title says so
+        rather than naming the team's or company's whole figure.
 
         :param period: an ``engine.periods.Period``.
-        :param company: a ``res.company`` record (or its id).
+        :param company: a ``res.company`` record (or its id); it comes from
+            the client (a line, a target), so it must be one of the user's
+            allowed companies.
         :raises UserError: for an unknown KPI code or dimension.
+        :raises AccessError: for a company the user is not allowed in.
         """
         if kpi_code not in KPI_CODES:
             raise UserError(_("There is no KPI %(kpi)s.", kpi=kpi_code))
@@ -106,6 +142,11 @@ class SalesperfKpi(models.AbstractModel):
             raise UserError(_("KPIs cannot be measured per %(dimension)s.", dimension=dimension))
         if isinstance(company, int):
             company = self.env["res.company"].browse(company)
+        # before any builder, some of which read with sudo within the company
+        if len(company) != 1 or company not in self.env.companies:
+            raise AccessError(
+                _("You may open only the figures of a company you are allowed to work in.")
+            )
         entity_domain = [(DIMENSIONS[dimension], "=", entity_id)]
         action = self._kpi_details_builders()[kpi_code](period, company, entity_domain)
         entity = self.env[self._kpi_entity_model(dimension)].browse(entity_id)
@@ -113,9 +154,19 @@ class SalesperfKpi(models.AbstractModel):
         # a builder may name what it lists when the KPI's label does not say it
         what = action.get("name") or self._kpi_labels()[kpi_code]
         entity_name = entity.display_name if entity else _("Unassigned")
-        action["name"] = " · ".join((what, entity_name, self._period_label(period)))
+        if dimension != "user" and not self.env.user.has_group(ALL_DOCUMENTS_GROUP):
+            entity_name = _("%(entity)s (your documents)", entity=entity_name)
+        parts = [what, entity_name]
+        if kpi_code not in self._kpi_details_undated():
+            parts.append(self._period_label(period))
+        action["name"] = " · ".join(parts)
         action["context"] = {"create": False, **action.get("context", {})}
         return action
+
+    def _kpi_details_undated(self):
+        """Hook: codes of the KPIs whose details list records as they are
+        today, not those of the period (the title then names no period)."""
+        return {"data_completeness"}
 
     def _kpi_details_builders(self):
         """Hook: ``{kpi code: builder(period, company, entity domain) -> action}``,
@@ -179,8 +230,10 @@ class SalesperfKpi(models.AbstractModel):
 
     @api.model
     def _details_orders(self, period, company, entity_domain):
+        # one group per order the KPI counts (distinct orders of every
+        # source): an imported order may bear the name of a sales order
         return self._details_sales(
-            period, company, entity_domain, context={"group_by": ["order_name"]}
+            period, company, entity_domain, context={"group_by": ["source", "order_name"]}
         )
 
     @api.model
@@ -316,13 +369,14 @@ class SalesperfKpi(models.AbstractModel):
 
     @api.model
     def _details_open_opportunities(self, period, company, entity_domain):
-        """Data completeness: the opportunities open now (the period's
-        customers are in the customers' details); the action's help says so."""
+        """Data completeness: the opportunities open today, whatever the
+        period (the period's customers are in the customers' details); the
+        title and the action's help say so."""
         action = self._details_opportunities(
             [*self._opportunity_domain(company), *entity_domain, ("probability", "<", 100)]
         )
         action["name"] = _(
-            "%(kpi)s (open opportunities)", kpi=self._kpi_labels()["data_completeness"]
+            "%(kpi)s (opportunities open today)", kpi=self._kpi_labels()["data_completeness"]
         )
         action["help"] = _(
             "<p>The opportunities open today, whose completeness the KPI counts with that of "

@@ -246,6 +246,38 @@ class TestKpi(SalesperfKpiCommon):
         sonia = compute(MARCH, "user", self.company, "full")[(self.sonia.id, self.company.id)]
         self.assertEqual((sonia["current"]["revenue"], sonia["current"]["won_count"]), (500.0, 2))
 
+    @freeze_time("2025-03-17 12:00:00")
+    def test_pipeline_of_a_period_in_progress_covers_the_whole_periods(self):
+        # L10, still open, was expected to close on 20 February: after the
+        # 17 days compared, but in February
+        self._create_leads(
+            [
+                {
+                    "name": "L10",
+                    "expected_revenue": 400.0,
+                    "probability": 50.0,
+                    "date_deadline": "2025-02-20",
+                }
+            ]
+        )
+        comparison = self.env["salesperf.kpi"]._compute_kpi_comparison(MARCH, "user", self.company)
+        sonia = comparison[(self.sonia.id, self.company.id)]
+        # the days compared are 1–17 (revenue 400 of the 10 March order)...
+        self.assertEqual(sonia["current"]["revenue"], 400.0)
+        # ... but the pipeline is what is expected to close in all of March:
+        # L1 (25 March) 1000, weighted 1000 × 30 / 100 = 300; L2 closes in April
+        self.assertEqual(
+            (sonia["current"]["pipeline_value"], sonia["current"]["weighted_pipeline"]),
+            (1000.0, 300.0),
+        )
+        # and in all of February: L10 400, weighted 400 × 50 / 100 = 200
+        self.assertEqual(
+            (sonia["previous"]["pipeline_value"], sonia["previous"]["weighted_pipeline"]),
+            (400.0, 200.0),
+        )
+        # March 2024: nothing expected to close
+        self.assertEqual(sonia["last_year"]["pipeline_value"], 0.0)
+
     def test_custom_period(self):
         period = Period(date(2025, 3, 5), date(2025, 3, 10))
         company = self._kpis("company", period)[(self.company.id, self.company.id)]
