@@ -4,15 +4,16 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import formatLang
 
 from ..engine.kpi import KPI_DEFINITIONS, change_tone, compare
-from ..engine.periods import Period, period_containing
-from ..models.salesperf_kpi import DIMENSIONS
+from ..engine.periods import Period, full_comparison_periods, period_containing
+from ..models.salesperf_kpi import ALL_DOCUMENTS_GROUP, DIMENSIONS
 from ..models.salesperf_target import PERIOD_KINDS
 
 KPI_UNITS = {kpi.code: kpi.unit for kpi in KPI_DEFINITIONS}
 #: How a change reads for its KPI's direction (``engine.kpi.change_tone``).
 TONES = [("good", "Better"), ("bad", "Worse"), ("neutral", "Neutral")]
-#: Who may review KPIs by team or company: those who see every document.
-ALL_DOCUMENTS_GROUP = "sales_team.group_sale_salesman_all_leads"
+#: What KPIs are reviewed per (teams and companies only by who sees every
+#: document, ``ALL_DOCUMENTS_GROUP``).
+REVIEW_DIMENSIONS = [("user", "Salesperson"), ("team", "Sales Team"), ("company", "Company")]
 
 
 class SalesperfKpiReview(models.TransientModel):
@@ -57,7 +58,7 @@ class SalesperfKpiReview(models.TransientModel):
         required=True,
     )
     dimension = fields.Selection(
-        [("user", "Salesperson"), ("team", "Sales Team"), ("company", "Company")],
+        REVIEW_DIMENSIONS,
         string="Per",
         required=True,
         default="user",
@@ -75,7 +76,8 @@ class SalesperfKpiReview(models.TransientModel):
         required=True,
         default="elapsed",
         help="While the period is in progress: its days up to today against as many days of "
-        "the previous period and of the same period last year, or whole periods.",
+        "the previous period and of the same period last year, or whole periods. The open and "
+        "weighted pipeline, by expected closing date, always cover the whole periods.",
     )
     comparison_note = fields.Char(string="Compared", compute="_compute_comparison_note")
     is_own_scope = fields.Boolean(
@@ -149,36 +151,47 @@ class SalesperfKpiReview(models.TransientModel):
             self._get_period(), self.company_ids, self.comparison_mode
         )
 
+    def _is_full_comparison(self, periods):
+        """Whether the review's period, the one before and the same one last
+        year are all compared whole. A period in progress may end today
+        while the periods it is compared with are cut (29 February 2024
+        against 1–29 January): that is not a comparison of full periods."""
+        return periods == full_comparison_periods(self._get_period())
+
     def _counted_label(self):
-        """The days the review counts: the period, or its days up to today."""
-        currents = [periods["current"] for _companies, periods in self._comparison_groups()]
-        if not currents:
+        """The days the review counts: the period's name when full periods
+        are compared, its days otherwise."""
+        groups = self._comparison_groups()
+        if not groups:
             return ""
         kpi = self.env["salesperf.kpi"]
+        if all(self._is_full_comparison(periods) for _companies, periods in groups):
+            return kpi._period_label(self._get_period())
+        currents = [periods["current"] for _companies, periods in groups]
         start = min(period.start for period in currents)
         end = max(period.end for period in currents)
-        if (start, end) == (self.date_from, self.date_to):
-            return kpi._period_label(self._get_period())
         return kpi._period_label(Period(start, end))
 
     def _comparison_sentence(self, periods):
-        """Which days are compared with which, in plain words."""
+        """Which days are compared with which, in plain words: "full periods"
+        only when all three are whole, the days of each otherwise."""
         label = self.env["salesperf.kpi"]._period_label
-        current = periods["current"]
-        if current == self._get_period():
+        if self._is_full_comparison(periods):
             return _(
                 "%(current)s compared with %(previous)s and %(last_year)s, full periods.",
-                current=label(current),
+                current=label(periods["current"]),
                 previous=label(periods["previous"]),
                 last_year=label(periods["last_year"]),
             )
+        # the days, never a period's name: "February 2023" would read as whole
+        days = {name: label(Period(period.start, period.end)) for name, period in periods.items()}
         return _(
             "%(current)s, the %(days)s days so far, compared with the same days of the "
             "previous period (%(previous)s) and of last year (%(last_year)s).",
-            current=label(current),
-            days=current.days,
-            previous=label(periods["previous"]),
-            last_year=label(periods["last_year"]),
+            current=days["current"],
+            days=periods["current"].days,
+            previous=days["previous"],
+            last_year=days["last_year"],
         )
 
     def _check_dimension(self):
@@ -214,6 +227,10 @@ class SalesperfKpiReview(models.TransientModel):
         comparison = self.env["salesperf.kpi"]._compute_kpi_comparison(
             self._get_period(), self.dimension, self.company_ids, self.comparison_mode
         )
+        if self.is_own_scope:
+            # own-documents rules also let a salesperson read unassigned
+            # orders and opportunities: "My KPIs" are hers alone
+            comparison = {key: kpis for key, kpis in comparison.items() if key[0] == self.env.uid}
         current_periods = {
             company.id: periods["current"]
             for companies, periods in self._comparison_groups()
@@ -240,11 +257,14 @@ class SalesperfKpiReview(models.TransientModel):
 
     def _prepare_lines(self, comparison, current_periods):
         """Line values per entity and KPI; ``current_periods`` gives the days
-        counted per company id (what a line's details open)."""
+        counted per company id (what a line's details open, with the
+        dimension the line was computed with). The pipeline KPIs count the
+        whole period, whatever the days compared."""
         lines = []
+        whole = self._get_period()
         for (entity_id, company_id), periods in comparison.items():
-            counted = current_periods[company_id]
             for sequence, kpi in enumerate(KPI_DEFINITIONS):
+                counted = whole if kpi.whole_period else current_periods[company_id]
                 current = periods["current"][kpi.code]
                 previous = periods["previous"][kpi.code]
                 last_year = periods["last_year"][kpi.code]
@@ -253,8 +273,10 @@ class SalesperfKpiReview(models.TransientModel):
                 lines.append(
                     {
                         "review_id": self.id,
+                        "dimension": self.dimension,
                         DIMENSIONS[self.dimension]: entity_id,
                         "company_id": company_id,
+                        "period_kind": counted.kind,
                         "period_start": counted.start,
                         "period_end": counted.end,
                         "sequence": sequence,
@@ -306,10 +328,15 @@ class SalesperfKpiReviewLine(models.TransientModel):
     _order = "company_id, user_id, team_id, sequence"
 
     review_id = fields.Many2one("salesperf.kpi.review", required=True, ondelete="cascade")
+    # what the line was computed with, whatever the review's choices now
+    dimension = fields.Selection(REVIEW_DIMENSIONS, string="Per", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
+    period_kind = fields.Selection(
+        [*PERIOD_KINDS, ("custom", "Custom")], string="Period", readonly=True
+    )
     period_start = fields.Date(readonly=True, help="First day counted.")
     period_end = fields.Date(readonly=True, help="Last day counted.")
     sequence = fields.Integer()
@@ -372,15 +399,14 @@ class SalesperfKpiReviewLine(models.TransientModel):
             )
 
     def action_open_details(self):
-        """The records the line's KPI counts, on the days it counts them."""
+        """The records the line's KPI counts, on the days it counts them,
+        for the entity it was computed for (the review's choices may have
+        changed since)."""
         self.ensure_one()
-        review = self.review_id
-        period = Period(self.period_start, self.period_end)
-        if (period.start, period.end) == (review.date_from, review.date_to):
-            period = review._get_period()
-        entity = self[DIMENSIONS[review.dimension]]
+        period = Period(self.period_start, self.period_end, self.period_kind or "custom")
+        entity = self[DIMENSIONS[self.dimension]]
         return self.env["salesperf.kpi"]._action_kpi_details(
-            self.kpi, period, review.dimension, entity.id, self.company_id
+            self.kpi, period, self.dimension, entity.id, self.company_id
         )
 
     def _format_change(self, change, defined):
