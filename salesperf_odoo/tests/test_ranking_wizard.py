@@ -66,3 +66,22 @@ class TestRankingWizard(SalesperfTargetCommon):
         # won L3 and L4, the 2 Sonia is ranked on
         self.assertEqual(sorted(leads.mapped("name")), ["L3", "L4"])
         self.assertEqual(lines[self.sonia].amount, 2.0)
+
+    def test_rankings_are_their_creators_only(self):
+        self._target()  # Sonia: 500 of 1000
+        lines, ranking = self._ranking(self.lena, rank_by="amount")
+        # Lena sees every document: amounts read for her, Sam's 400 included
+        self.assertAlmostEqual(lines[self.sam].amount, 400.0)
+        for model, records, values in (
+            ("salesperf.ranking", ranking, {"metric": "orders"}),
+            ("salesperf.ranking.line", ranking.line_ids, {"amount": 1.0}),
+        ):
+            as_sonia = self.env[model].with_user(self.sonia)
+            self.assertFalse(as_sonia.search_read([("id", "in", records.ids)], ["id"]))
+            with self.assertRaises(AccessError):
+                records.with_user(self.sonia).read(["id"])
+            with self.assertRaises(AccessError):
+                records.with_user(self.sonia).write(values)
+        # Sonia's own ranking is hers to read
+        _lines, own = self._ranking(self.sonia)
+        self.assertEqual(own.with_user(self.sonia).line_ids, own.line_ids)
