@@ -1,0 +1,243 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from odoo import _, api, models
+from odoo.exceptions import AccessError
+from odoo.osv import expression
+from odoo.tools.misc import format_date
+
+from ..engine.periods import Period, period_containing
+from .salesperf_target import PIPELINE_METRICS, SCOPE_DIMENSION
+
+#: The periods of the panel, one row of goal cards each.
+PANEL_PERIOD_KINDS = ("month", "quarter")
+
+
+class SalesperfTarget(models.Model):
+    """The goals panel above the CRM pipeline: the goals of the current month
+    and quarter for whom the user chooses to look at, among what who they are
+    lets them look at."""
+
+    _inherit = "salesperf.target"
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_open_actuals(self):
+        """The records the target's actual counts: the orders, opportunities
+        or activities of its owner over its period, listed through the user's
+        own access rules."""
+        self.ensure_one()
+        # the target is what the caller names: the rules decide whether its
+        # owner and period may be opened at all
+        self.check_access("read")
+        return self.env["salesperf.kpi"]._action_kpi_details(
+            self.metric,
+            Period(self.date_from, self.date_to, self.period_kind),
+            SCOPE_DIMENSION[self.scope],
+            self._entity_id(),
+            self.company_id,
+        )
+
+    # ------------------------------------------------------------
+    # CRM PIPELINE PANEL
+    # ------------------------------------------------------------
+
+    @api.model
+    def get_pipeline_panel(self, scope=False, owner_id=False):
+        """The goals of the current month and quarter for the pipeline panel.
+
+        Who may look at whose goals comes from who the user is, never from the
+        arguments, which only choose among the choices they are offered (see
+        :meth:`_pipeline_panel_choices`): a salesperson sees their own goals;
+        a team leader their teams', theirs or one of their members'; an
+        administrator of Sales Performance or a user with "All Documents" in
+        Sales the company's, or any team's or salesperson's of their allowed
+        companies. Drafts are shown, marked, to who may manage them, and
+        hidden from the others.
+
+        The number of queries does not depend on the number of goals, teams
+        or members: one search for the targets, one check of which the user
+        manages, and the KPI computations of each period (see
+        :meth:`_salesperf_pacing`).
+
+        :param scope: ``"company"``, ``"team"`` or ``"user"``; the user's
+            default choice when not given.
+        :param owner_id: the team or the salesperson of that scope.
+        :raises AccessError: for a choice the user is not offered.
+        :returns: ``{"title", "choice", "default", "choices": [{"scope",
+            "id", "name", "group"}], "periods": [{"kind", "label", "goals":
+            [{"id", "metric", "label", "company", "currency_id", "draft",
+            "target", "actual", "attainment", "gap", "status",
+            "status_label", "coverage", "monetary"}]}], "currencies": {id:
+            {"symbol", "position", "digits"}}, "folded", "settings_id"}``
+        """
+        choices, default = self._pipeline_panel_choices()
+        choice = default
+        if scope:
+            choice = next(
+                (
+                    option
+                    for option in choices
+                    if option["scope"] == scope and (scope == "company" or option["id"] == owner_id)
+                ),
+                None,
+            )
+            if not choice:
+                raise AccessError(_("You are not allowed to look at these goals."))
+        periods = self._pipeline_panel_periods()
+        targets = self.search(self._pipeline_panel_domain(choice, periods), order="metric, id")
+        # drafts are for who prepares them: the others see only confirmed goals
+        manageable = targets._filtered_access("write")
+        targets = targets.filtered(lambda t: t.state == "confirmed" or t in manageable)
+        pacing = targets._salesperf_pacing()
+        statuses = dict(self._fields["pacing_status"]._description_selection(self.env))
+        metrics = dict(self._fields["metric"]._description_selection(self.env))
+        today_periods = periods[self.env.company]
+        # every internal user has settings from the start (mail reads them at
+        # each page load): this only finds them
+        settings = self.env["res.users.settings"]._find_or_create_for_user(self.env.user)
+        return {
+            "title": choice["name"],
+            "choice": {"scope": choice["scope"], "id": choice["id"]},
+            "default": {"scope": default["scope"], "id": default["id"]},
+            # a salesperson's only choice is their own goals: no selector
+            "choices": choices if len(choices) > 1 else [],
+            "periods": [
+                {
+                    "kind": kind,
+                    "label": self._pipeline_panel_period_label(kind, today_periods[kind].start),
+                    "goals": [
+                        target._pipeline_panel_goal(pacing.get(target.id), metrics, statuses)
+                        for target in targets
+                        if target.period_kind == kind
+                    ],
+                }
+                for kind in PANEL_PERIOD_KINDS
+            ],
+            "currencies": {
+                currency.id: {
+                    "symbol": currency.symbol,
+                    "position": currency.position,
+                    "digits": currency.decimal_places,
+                }
+                for currency in targets.company_id.currency_id | self.env.company.currency_id
+            },
+            "folded": settings.salesperf_pipeline_goals_folded,
+            "settings_id": settings.id,
+        }
+
+    @api.model
+    def _pipeline_panel_choices(self):
+        """What the user may look at in the panel, and what they see first.
+
+        :returns: ``(choices, default)``, each choice ``{"scope", "id",
+            "name", "group"}``, ``group`` naming the choices' section.
+        """
+        user = self.env.user
+        companies = self.env.companies
+        me = {"scope": "user", "id": user.id, "name": user.name, "group": "people"}
+        sees_all = user.has_group("salesperf_odoo.group_salesperf_manager") or user.has_group(
+            "sales_team.group_sale_salesman_all_leads"
+        )
+        team_domain = [("company_id", "in", [False, *companies.ids])]
+        if not sees_all:
+            team_domain.append(("user_id", "=", user.id))
+        # only the fields shown: names are all the selector needs
+        teams = self.env["crm.team"].search_fetch(team_domain, ["name", "user_id"])
+        team_choices = [
+            {"scope": "team", "id": team.id, "name": team.name, "group": "teams"} for team in teams
+        ]
+        # the teams' current members, as the record rules of targets read them
+        members = self.env["res.users"].search_fetch(
+            [("crm_team_ids", "in", teams.ids), ("id", "!=", user.id)], ["name"], order="name"
+        )
+        people = [
+            {"scope": "user", "id": member.id, "name": member.name, "group": "people"}
+            for member in members
+        ]
+        company_choices = []
+        if sees_all:
+            company_choices = [
+                {
+                    "scope": "company",
+                    "id": False,
+                    "name": ", ".join(companies.mapped("name")),
+                    "group": "company",
+                }
+            ]
+        choices = company_choices + team_choices + [me] + people
+        # a leader first sees the team she leads, a director the company
+        led = [
+            choice for choice, team in zip(team_choices, teams, strict=True) if team.user_id == user
+        ]
+        return choices, (led or company_choices or [me])[0]
+
+    @api.model
+    def _pipeline_panel_periods(self):
+        """``{company: {kind: period}}``: the current month and quarter of
+        each allowed company, in its own time zone."""
+        result = {}
+        for company in self.env.companies | self.env.company:
+            today = company._salesperf_today()
+            result[company] = {kind: period_containing(kind, today) for kind in PANEL_PERIOD_KINDS}
+        return result
+
+    @api.model
+    def _pipeline_panel_domain(self, choice, periods):
+        """The targets of ``choice`` for the current periods of each company."""
+        owner = {
+            "company": [],
+            "team": [("team_id", "=", choice["id"])],
+            "user": [("user_id", "=", choice["id"])],
+        }[choice["scope"]]
+        return expression.AND(
+            [
+                [("scope", "=", choice["scope"]), *owner],
+                expression.OR(
+                    [
+                        [
+                            ("company_id", "=", company.id),
+                            ("period_kind", "=", kind),
+                            ("date_from", "=", period.start),
+                        ]
+                        for company, company_periods in periods.items()
+                        if company in self.env.companies
+                        for kind, period in company_periods.items()
+                    ]
+                ),
+            ]
+        )
+
+    def _pipeline_panel_goal(self, pacing, metrics, statuses):
+        """One goal card: the target, its actual and its pace.
+
+        :param pacing: the target's ``engine.targets.Pacing``, or ``None``.
+        """
+        self.ensure_one()
+        status = pacing.status if pacing else False
+        gap = pacing.gap if pacing else self.amount
+        coverage = False
+        if self.metric in PIPELINE_METRICS and gap:
+            coverage = (pacing.coverage if pacing else None) or 0.0
+        return {
+            "id": self.id,
+            "metric": self.metric,
+            "label": metrics[self.metric],
+            "company": self.company_id.name,
+            "currency_id": self.company_id.currency_id.id,
+            "draft": self.state == "draft",
+            "target": self.amount,
+            "actual": pacing.actual if pacing else 0.0,
+            "attainment": pacing.attainment if pacing and pacing.attainment is not None else False,
+            "gap": gap,
+            "status": status,
+            "status_label": statuses.get(status, ""),
+            "coverage": coverage,
+            "monetary": self.is_monetary,
+        }
+
+    @api.model
+    def _pipeline_panel_period_label(self, kind, start):
+        if kind == "quarter":
+            return _("Q%(quarter)s %(year)s", quarter=(start.month - 1) // 3 + 1, year=start.year)
+        return format_date(self.env, start, date_format="MMMM y")
