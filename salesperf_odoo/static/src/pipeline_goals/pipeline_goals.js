@@ -1,13 +1,13 @@
 /** @odoo-module **/
 
-import { Component, onWillStart, useState } from "@odoo/owl";
+import { Component, onMounted, useState } from "@odoo/owl";
 import { CrmKanbanRenderer } from "@crm/views/crm_kanban/crm_kanban_renderer";
 import { crmKanbanView } from "@crm/views/crm_kanban/crm_kanban_view";
+import { Domain } from "@web/core/domain";
 import { _t } from "@web/core/l10n/translation";
-import { RPCError } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
 import { KeepLast } from "@web/core/utils/concurrency";
-import { useService } from "@web/core/utils/hooks";
+import { useBus, useService } from "@web/core/utils/hooks";
 import { formatFloat } from "@web/core/utils/numbers";
 import { nbsp } from "@web/core/utils/strings";
 import { formatInteger } from "@web/views/fields/formatters";
@@ -20,11 +20,29 @@ const STATUS_COLORS = {
     behind: "danger",
 };
 
+/** The filter of crm's search view that keeps the user's own opportunities. */
+const MY_PIPELINE_FILTER = "assigned_to_me";
+
+/** The field of crm.lead that the board is filtered on, per choice. */
+const BOARD_FIELDS = { user: "user_id", team: "team_id" };
+
+function choiceKey(choice) {
+    return choice ? `${choice.scope}:${choice.id || ""}` : "";
+}
+
 /**
- * The goals of the current month and quarter, from
- * `salesperf.target.get_pipeline_panel`: one row of cards per period. A team
- * leader may switch from the team's goals to one of their people's.
- * Renders nothing when there is no goal at all.
+ * The goals of the current month and quarter above the CRM pipeline, from
+ * `salesperf.target.get_pipeline_panel`: one row of cards per period.
+ *
+ * - Fetched once the kanban is mounted, never before: the board never waits
+ *   for the goals, and a failing fetch only leaves the panel out.
+ * - Folded to one line (title and summary) or unfolded, remembered per user
+ *   in their `res.users.settings`.
+ * - Whoever may look at other goals (a team leader, a director) picks whose
+ *   in a selector; the server refuses what they may not see. The board
+ *   follows the choice with a filter in the search, which the user sees and
+ *   may remove: removing it brings the selector back to the default.
+ * - Each card opens the records its actual counts.
  */
 export class PipelineGoals extends Component {
     static template = "salesperf_odoo.PipelineGoals";
@@ -32,79 +50,157 @@ export class PipelineGoals extends Component {
 
     setup() {
         this.orm = useService("orm");
+        this.action = useService("action");
+        this.notification = useService("notification");
         this.keepLast = new KeepLast();
-        this.state = useState({
-            panel: null,
-            // the user shown, false for the caller's own (or team's) goals
-            userId: false,
-            // the title of the caller's own view, kept for the selector
-            ownTitle: "",
+        this.state = useState({ panel: null, folded: false });
+        onMounted(() => {
+            // back from a breadcrumb, the search keeps the panel's filter
+            const filter = this.activePanelFilter();
+            this.load(filter?.salesperfGoalsChoice, { initial: true });
         });
-        onWillStart(() => this.load(false));
+        if (this.env.searchModel) {
+            useBus(this.env.searchModel, "update", () => this.onSearchUpdate());
+        }
     }
 
+    // ------------------------------------------------------------------
+    // Data
+    // ------------------------------------------------------------------
+
     /**
-     * @param {number|false} userId a member of the caller's team, or false
+     * @param {{scope: string, id: number|false}|undefined} choice whose goals,
+     *      the user's default ones when undefined
+     * @param {{initial?: boolean}} options
      */
-    async load(userId) {
+    async load(choice, { initial = false } = {}) {
         let panel;
         try {
             panel = await this.keepLast.add(
                 this.orm.silent.call("salesperf.target", "get_pipeline_panel", [], {
-                    user_id: userId,
+                    scope: choice?.scope || false,
+                    owner_id: choice?.id || false,
                 })
             );
-        } catch (error) {
-            // the panel must never prevent the pipeline from opening
-            if (error instanceof RPCError && !this.state.panel) {
-                return;
+        } catch {
+            // the panel must never keep the pipeline from working: without
+            // its data it stays out, or keeps the goals it showed
+            if (!initial) {
+                this.notification.add(_t("The goals could not be loaded."), {
+                    type: "warning",
+                });
             }
-            throw error;
+            return false;
         }
-        if (!userId) {
-            this.state.ownTitle = panel.title;
+        if (initial) {
+            this.state.folded = panel.folded;
         }
-        this.state.userId = userId;
         this.state.panel = panel;
+        return true;
+    }
+
+    get panel() {
+        return this.state.panel;
     }
 
     get periods() {
-        return (this.state.panel?.periods || []).filter((period) => period.goals.length);
+        return (this.panel?.periods || []).filter((period) => period.goals.length);
     }
 
-    get members() {
-        return this.state.panel?.members || [];
+    get goals() {
+        return this.periods.flatMap((period) => period.goals);
     }
 
-    /** Shown with at least one goal, or once switched to a member, to allow switching back. */
+    get choices() {
+        return this.panel?.choices || [];
+    }
+
+    /** The choices in sections, for the selector's option groups. */
+    get choiceGroups() {
+        const labels = {
+            company: _t("Company"),
+            teams: _t("Sales Teams"),
+            people: _t("Salespeople"),
+        };
+        return Object.entries(labels)
+            .map(([group, label]) => ({
+                group,
+                label,
+                choices: this.choices.filter((choice) => choice.group === group),
+            }))
+            .filter((group) => group.choices.length);
+    }
+
+    get currentKey() {
+        return choiceKey(this.panel?.choice);
+    }
+
+    choiceKey(choice) {
+        return choiceKey(choice);
+    }
+
+    /** Shown with a goal, or with someone else to choose. */
     get visible() {
-        return Boolean(this.state.panel) && (this.periods.length > 0 || this.state.userId);
+        return Boolean(this.panel) && (this.goals.length > 0 || this.choices.length > 0);
     }
 
-    get ownOptionLabel() {
-        return _t("Team: %(team)s", { team: this.state.ownTitle });
+    /** Goals of several companies name their company on the card. */
+    get showCompanies() {
+        return new Set(this.goals.map((goal) => goal.company)).size > 1;
+    }
+
+    /** @returns {string} e.g. "3 goals · 1 behind" */
+    get summary() {
+        const goals = this.goals;
+        if (!goals.length) {
+            // unfolded, the panel says so under its title
+            return this.state.folded ? this.noGoalMessage : "";
+        }
+        const parts = [
+            goals.length === 1 ? _t("1 goal") : _t("%s goals", goals.length),
+        ];
+        const behind = goals.filter((goal) => goal.status === "behind").length;
+        if (behind) {
+            parts.push(_t("%s behind", behind));
+        }
+        const atRisk = goals.filter((goal) => goal.status === "at_risk").length;
+        if (atRisk) {
+            parts.push(_t("%s at risk", atRisk));
+        }
+        return parts.join(" · ");
     }
 
     get noGoalMessage() {
         return _t("No goal for this month or quarter.");
     }
 
+    get toggleLabel() {
+        return this.state.folded ? _t("Show the goals") : _t("Hide the goals");
+    }
+
+    // ------------------------------------------------------------------
+    // Formatting
+    // ------------------------------------------------------------------
+
     /**
      * @param {Object} goal
      * @param {number} value
-     * @returns {string} a monetary amount with the currency, or a count
+     * @returns {string} an amount in the currency of the goal's company, or a count
      */
     formatValue(goal, value) {
         if (!goal.monetary) {
             return formatInteger(value || 0);
         }
-        const { symbol, position, digits } = this.state.panel.currency;
+        const { symbol, position, digits } = this.panel.currencies[goal.currency_id];
         const amount = formatFloat(value || 0, { digits: [16, digits] });
         return position === "after" ? `${amount}${nbsp}${symbol}` : `${symbol}${nbsp}${amount}`;
     }
 
     attainmentLabel(goal) {
-        return `${formatInteger(Math.round(goal.attainment || 0))}%`;
+        if (goal.attainment === false) {
+            return "";
+        }
+        return `${formatInteger(Math.round(goal.attainment))}%`;
     }
 
     progressWidth(goal) {
@@ -135,9 +231,127 @@ export class PipelineGoals extends Component {
         });
     }
 
-    async onMemberChange(ev) {
-        const userId = Number.parseInt(ev.target.value, 10) || false;
-        await this.load(userId);
+    cardTitle(goal) {
+        return _t("Open what %(goal)s counts", { goal: goal.label });
+    }
+
+    // ------------------------------------------------------------------
+    // Handlers
+    // ------------------------------------------------------------------
+
+    onToggle() {
+        const folded = !this.state.folded;
+        this.state.folded = folded;
+        // as mail's sidebar categories do: the user's settings keep it
+        this.orm.silent
+            .call("res.users.settings", "set_res_users_settings", [[this.panel.settings_id]], {
+                new_settings: { salesperf_pipeline_goals_folded: folded },
+            })
+            .catch(() => {});
+    }
+
+    async onChoiceChange(ev) {
+        const choice = this.choices.find((choice) => choiceKey(choice) === ev.target.value);
+        if (!choice) {
+            return;
+        }
+        if (await this.load({ scope: choice.scope, id: choice.id })) {
+            this.applyChoiceToBoard(choice);
+        } else {
+            ev.target.value = this.currentKey;
+        }
+    }
+
+    async onGoalClick(goal) {
+        const action = await this.orm.call("salesperf.target", "action_open_actuals", [[goal.id]]);
+        await this.action.doAction(action);
+    }
+
+    onGoalKeydown(ev, goal) {
+        if (ev.key === "Enter" || ev.key === " ") {
+            ev.preventDefault();
+            this.onGoalClick(goal);
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // The board follows the choice
+    // ------------------------------------------------------------------
+
+    /** The search item of the filter this panel added, if still in the search. */
+    activePanelFilter() {
+        const searchModel = this.env.searchModel;
+        if (!searchModel) {
+            return null;
+        }
+        for (const { searchItemId } of searchModel.query) {
+            const item = searchModel.searchItems[searchItemId];
+            if (item?.salesperfGoalsChoice) {
+                return item;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Filter the board on the chosen salesperson's or team's opportunities,
+     * with a facet of its own in the search, replacing the panel's previous
+     * one and "My Pipeline" (which would leave only the user's own). Back to
+     * the default choice, the facet goes and "My Pipeline" comes back.
+     *
+     * @param {{scope: string, id: number|false, name: string}} choice
+     */
+    applyChoiceToBoard(choice) {
+        const searchModel = this.env.searchModel;
+        if (!searchModel) {
+            return;
+        }
+        const previous = this.activePanelFilter();
+        const myPipeline = Object.values(searchModel.searchItems).find(
+            (item) => item.type === "filter" && item.name === MY_PIPELINE_FILTER
+        );
+        const isMyPipeline = ({ searchItemId }) => searchItemId === myPipeline?.id;
+        // kept on the filter itself, which outlives this component (breadcrumbs)
+        const myPipelineRemoved =
+            Boolean(previous?.salesperfGoalsChoice.myPipelineRemoved) ||
+            searchModel.query.some(isMyPipeline);
+        if (choiceKey(choice) === choiceKey(this.panel.default) || !BOARD_FIELDS[choice.scope]) {
+            if (!previous) {
+                return;
+            }
+            if (myPipelineRemoved && myPipeline && !searchModel.query.some(isMyPipeline)) {
+                searchModel.query.push({ searchItemId: myPipeline.id });
+            }
+            searchModel.deactivateGroup(previous.groupId);
+            return;
+        }
+        searchModel.query = searchModel.query.filter(
+            (element) =>
+                !searchModel.searchItems[element.searchItemId]?.salesperfGoalsChoice &&
+                !isMyPipeline(element)
+        );
+        const description =
+            choice.scope === "team"
+                ? _t("Sales Team: %s", choice.name)
+                : _t("Salesperson: %s", choice.name);
+        searchModel.createNewFilters([
+            {
+                description,
+                domain: new Domain([[BOARD_FIELDS[choice.scope], "=", choice.id]]).toString(),
+                salesperfGoalsChoice: { scope: choice.scope, id: choice.id, myPipelineRemoved },
+            },
+        ]);
+    }
+
+    /** The user removed the panel's facet: back to the default goals. */
+    onSearchUpdate() {
+        const panel = this.panel;
+        if (!panel || choiceKey(panel.choice) === choiceKey(panel.default)) {
+            return;
+        }
+        if (!this.activePanelFilter()) {
+            this.load(panel.default);
+        }
     }
 }
 
