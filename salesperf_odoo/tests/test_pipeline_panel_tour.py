@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import time as clock
 from datetime import datetime, time, timedelta
+from unittest.mock import patch
 
-from odoo import Command, fields
+from odoo import Command, api, fields
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.salesperf_odoo.engine.periods import period_containing
@@ -15,14 +18,16 @@ class PipelinePanelTourCommon(HttpCase):
     it counts in the current month and quarter whatever the day.
 
     A company of its own (currency § after the amount, rate 1.0, time zone
-    UTC); team "Panel Team" led by Sam, with Sonia and Tina.
+    UTC); team "Panel Team" led by Sam, with Sonia and Tina. Sonia and Tina
+    are salespeople with their own documents; Sam, as team leaders often
+    are, and Dora, a director who leads no team, see all documents.
 
     - Sonia's two orders today: 7 × 100 + 5 × 100 = 1,200 of revenue, 2 orders.
     - Sonia's open opportunity "Panel Big Deal": 26,400 at 50 %, closing today,
       weighted 13,200, counted in the rest of the month and of the quarter.
     - Sam's "Panel Small Deal" closes in more than a year: outside both periods.
 
-    Targets, and what the panel shows (gap = target - actual, 0 once
+    Confirmed targets, and what the panel shows (gap = target - actual, 0 once
     reached; coverage = weighted pipeline / gap):
 
     - Sonia, month, revenue 1,000: 1,200 / 1,000, 120 %, reached. Ahead on any
@@ -34,7 +39,11 @@ class PipelinePanelTourCommon(HttpCase):
       coverage 13,200 / 8,800 = 1.5.
     - Panel Team, month, revenue 2,000: the team's orders are Sonia's,
       1,200 / 2,000, 800 to go, coverage 13,200 / 800 = 16.5.
-    - Tina: no target.
+    - The company, month, revenue 5,000: 1,200 / 5,000.
+    - Sam and Tina: no target.
+
+    Drafts, shown to Sam who manages them, hidden from Sonia and Dora: the
+    team's orders of the month (10) and Sonia's won opportunities (3).
     """
 
     @classmethod
@@ -48,20 +57,22 @@ class PipelinePanelTourCommon(HttpCase):
         )
         cls.company.partner_id.tz = "UTC"
 
-        def salesperson(login, name):
+        def salesperson(login, name, groups="sales_team.group_sale_salesman"):
             return new_test_user(
                 cls.env,
                 login=login,
                 name=name,
-                groups="sales_team.group_sale_salesman",
+                groups=groups,
                 company_id=cls.company.id,
                 company_ids=[Command.set(cls.company.ids)],
                 tz="UTC",
             )
 
         cls.sonia = salesperson("sonia_panel", "Sonia Panel")
-        cls.sam = salesperson("sam_panel", "Sam Panel")
+        all_documents = "sales_team.group_sale_salesman_all_leads"
+        cls.sam = salesperson("sam_panel", "Sam Panel", all_documents)
         cls.tina = salesperson("tina_panel", "Tina Panel")
+        cls.dora = salesperson("dora_panel", "Dora Panel", all_documents)
         cls.team = cls.env["crm.team"].create(
             {
                 "name": "Panel Team",
@@ -127,7 +138,17 @@ class PipelinePanelTourCommon(HttpCase):
         )
         month = period_containing("month", cls.today).start
         quarter = period_containing("quarter", cls.today).start
-        cls.env["salesperf.target"].create(
+        no_user, no_team = cls.env["res.users"], cls.env["crm.team"]
+        rows = [
+            ("user", cls.sonia, no_team, "revenue", "month", month, 1000.0, True),
+            ("user", cls.sonia, no_team, "orders", "month", month, 5.0, True),
+            ("user", cls.sonia, no_team, "revenue", "quarter", quarter, 10000.0, True),
+            ("user", cls.sonia, no_team, "won_count", "month", month, 3.0, False),
+            ("team", no_user, cls.team, "revenue", "month", month, 2000.0, True),
+            ("team", no_user, cls.team, "orders", "month", month, 10.0, False),
+            ("company", no_user, no_team, "revenue", "month", month, 5000.0, True),
+        ]
+        targets = cls.env["salesperf.target"].create(
             [
                 {
                     "scope": scope,
@@ -139,52 +160,99 @@ class PipelinePanelTourCommon(HttpCase):
                     "amount": amount,
                     "company_id": cls.company.id,
                 }
-                for scope, user, team, metric, kind, start, amount in [
-                    ("user", cls.sonia, cls.env["crm.team"], "revenue", "month", month, 1000.0),
-                    ("user", cls.sonia, cls.env["crm.team"], "orders", "month", month, 5.0),
-                    ("user", cls.sonia, cls.env["crm.team"], "revenue", "quarter", quarter, 10000),
-                    ("team", cls.env["res.users"], cls.team, "revenue", "month", month, 2000.0),
-                ]
+                for scope, user, team, metric, kind, start, amount, _confirmed in rows
             ]
         )
+        targets.browse(
+            [target.id for target, row in zip(targets, rows, strict=True) if row[-1]]
+        ).action_confirm()
 
     def _assert_server_figures(self):
         """The figures the tours look for, straight from the server: a wrong
         figure fails here with its value rather than as a tour timeout."""
         Target = self.env["salesperf.target"]
-        month, quarter = Target.with_user(self.sonia).get_pipeline_panel()["periods"]
-        revenue, orders = (
-            next(goal for goal in month["goals"] if goal["metric"] == metric)
-            for metric in ("revenue", "orders")
-        )
+
+        def goals(panel, kind):
+            [period] = [period for period in panel["periods"] if period["kind"] == kind]
+            return {goal["metric"]: goal for goal in period["goals"]}
+
+        sonia = Target.with_user(self.sonia).get_pipeline_panel()
+        month, quarter = goals(sonia, "month"), goals(sonia, "quarter")
+        self.assertEqual(set(month), {"revenue", "orders"}, "her draft is hidden")
+        revenue, orders = month["revenue"], month["orders"]
         self.assertEqual(
             (revenue["actual"], revenue["gap"], revenue["status"]), (1200.0, 0.0, "ahead")
         )
         self.assertAlmostEqual(revenue["attainment"], 120.0)
         self.assertEqual((orders["actual"], orders["gap"], orders["coverage"]), (2.0, 3.0, False))
-        [quarter_revenue] = quarter["goals"]
-        self.assertEqual((quarter_revenue["actual"], quarter_revenue["gap"]), (1200.0, 8800.0))
-        self.assertAlmostEqual(quarter_revenue["coverage"], 1.5)
+        self.assertEqual(
+            (quarter["revenue"]["actual"], quarter["revenue"]["gap"]), (1200.0, 8800.0)
+        )
+        self.assertAlmostEqual(quarter["revenue"]["coverage"], 1.5)
         leader = Target.with_user(self.sam).get_pipeline_panel()
         self.assertEqual(leader["title"], "Panel Team")
-        self.assertEqual(
-            {member["name"] for member in leader["members"]}, {"Sonia Panel", "Tina Panel"}
+        self.assertLessEqual(
+            {"Panel Team", "Sam Panel", "Sonia Panel", "Tina Panel"},
+            {choice["name"] for choice in leader["choices"]},
         )
-        [team_revenue] = leader["periods"][0]["goals"]
-        self.assertEqual((team_revenue["actual"], team_revenue["gap"]), (1200.0, 800.0))
-        self.assertAlmostEqual(team_revenue["coverage"], 16.5)
-        self.assertEqual(leader["periods"][1]["goals"], [])
+        team = goals(leader, "month")
+        self.assertEqual((team["revenue"]["actual"], team["revenue"]["gap"]), (1200.0, 800.0))
+        self.assertAlmostEqual(team["revenue"]["coverage"], 16.5)
+        self.assertTrue(team["orders"]["draft"])
+        self.assertEqual(goals(leader, "quarter"), {})
+        director = Target.with_user(self.dora).get_pipeline_panel()
+        self.assertEqual(director["title"], self.company.name)
+        self.assertEqual(goals(director, "month")["revenue"]["actual"], 1200.0)
 
     def _run_tours(self):
         self._assert_server_figures()
-        self.start_tour(PIPELINE_URL, "salesperf_pipeline_goals_tour", login="sonia_panel")
+        Target = type(self.env["salesperf.target"])
+        fetches = []
+        fetch = Target.get_pipeline_panel
+
+        @api.model
+        def counted(model, *args, **kwargs):
+            fetches.append(kwargs)
+            return fetch(model, *args, **kwargs)
+
+        with patch.object(Target, "get_pipeline_panel", counted):
+            self.start_tour(PIPELINE_URL, "salesperf_pipeline_goals_tour", login="sonia_panel")
+        # three page loads (the first, and a reload after folding and after
+        # unfolding), one fetch each
+        self.assertEqual(len(fetches), 3)
         self.start_tour(PIPELINE_URL, "salesperf_pipeline_goals_leader_tour", login="sam_panel")
+        self.start_tour(PIPELINE_URL, "salesperf_pipeline_goals_director_tour", login="dora_panel")
 
 
 @tagged("post_install", "-at_install")
 class TestPipelinePanelTour(PipelinePanelTourCommon):
     def test_pipeline_panel_tours(self):
         self._run_tours()
+
+    def test_the_board_never_waits_for_the_panel(self):
+        """A slow panel shows after the columns; a failing one leaves them be."""
+        Target = type(self.env["salesperf.target"])
+        fetch = Target.get_pipeline_panel
+
+        @api.model
+        def slow(model, *args, **kwargs):
+            clock.sleep(2)
+            return fetch(model, *args, **kwargs)
+
+        with patch.object(Target, "get_pipeline_panel", slow):
+            self.start_tour(PIPELINE_URL, "salesperf_pipeline_goals_slow_tour", login="sonia_panel")
+        failures = []
+
+        @api.model
+        def failing(model, *args, **kwargs):
+            failures.append(kwargs)
+            raise UserError(model.env._("The goals are out of order."))
+
+        with patch.object(Target, "get_pipeline_panel", failing):
+            self.start_tour(
+                PIPELINE_URL, "salesperf_pipeline_goals_failing_tour", login="sonia_panel"
+            )
+        self.assertTrue(failures)
 
     def test_only_the_pipeline_kanban_gets_the_panel(self):
         """The forecast (a primary child of the pipeline kanban) and the leads
