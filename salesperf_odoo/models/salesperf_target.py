@@ -10,7 +10,7 @@ from psycopg2 import errors as pg_errors
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.misc import format_date, formatLang
+from odoo.tools.misc import formatLang
 
 from ..engine.periods import Period, period_containing
 from ..engine.targets import pace
@@ -673,92 +673,6 @@ class SalesperfTarget(models.Model):
             target.team_id.sudo().with_context(
                 salesperf_target_sync=True
             ).invoiced_target = target.amount
-
-    # ------------------------------------------------------------
-    # CRM PIPELINE PANEL
-    # ------------------------------------------------------------
-
-    @api.model
-    def get_pipeline_panel(self, user_id=False):
-        """Goals of the current month and quarter for the CRM pipeline panel.
-
-        A salesperson gets their own targets. A team leader gets their team's
-        by default and may pass ``user_id`` to see one of their people. What
-        the caller may read is left to the access rules: asking for someone
-        else returns only what those rules let through.
-
-        :returns: ``{"title", "user_id", "members": [{"id", "name"}],
-            "periods": [{"label", "goals": [{"metric", "label", "target",
-            "actual", "attainment", "gap", "status", "status_label",
-            "coverage", "monetary"}]}], "currency": {"symbol", "position",
-            "digits"}}``
-        """
-        user = self.env.user
-        led_teams = self.env["crm.team"].search([("user_id", "=", user.id)])
-        members = led_teams.member_ids - user
-        domain = [("company_id", "in", self.env.companies.ids)]
-        if user_id and user_id != user.id:
-            subject = members.filtered(lambda member: member.id == user_id)
-            if not subject:
-                raise AccessError(_("You can only look at the goals of your own team."))
-            domain.append(("user_id", "=", subject.id))
-            title = subject.name
-        elif led_teams:
-            domain += [("scope", "=", "team"), ("team_id", "in", led_teams.ids)]
-            title = ", ".join(led_teams.mapped("name"))
-        else:
-            domain += [("scope", "=", "user"), ("user_id", "=", user.id)]
-            title = user.name
-        today = self.env.company._salesperf_today()
-        periods = []
-        statuses = dict(self._fields["pacing_status"]._description_selection(self.env))
-        metrics = dict(self._fields["metric"]._description_selection(self.env))
-        for kind in ("month", "quarter"):
-            period = period_containing(kind, today)
-            targets = self.search(
-                [*domain, ("period_kind", "=", kind), ("date_from", "=", period.start)],
-                order="metric",
-            )
-            periods.append(
-                {
-                    "label": self._panel_period_label(kind, period.start),
-                    "goals": [
-                        {
-                            "metric": target.metric,
-                            "label": metrics[target.metric],
-                            "target": target.amount,
-                            "actual": target.actual,
-                            "attainment": target.attainment,
-                            "gap": target.gap,
-                            "status": target.pacing_status,
-                            "status_label": statuses.get(target.pacing_status, ""),
-                            "coverage": target.coverage
-                            if target.metric in PIPELINE_METRICS
-                            else False,
-                            "monetary": target.is_monetary,
-                        }
-                        for target in targets
-                    ],
-                }
-            )
-        currency = self.env.company.currency_id
-        return {
-            "title": title,
-            "user_id": user_id or user.id,
-            "members": [{"id": member.id, "name": member.name} for member in members],
-            "periods": periods,
-            "currency": {
-                "symbol": currency.symbol,
-                "position": currency.position,
-                "digits": currency.decimal_places,
-            },
-        }
-
-    @api.model
-    def _panel_period_label(self, kind, start):
-        if kind == "quarter":
-            return _("Q%(quarter)s %(year)s", quarter=(start.month - 1) // 3 + 1, year=start.year)
-        return format_date(self.env, start, date_format="MMMM y")
 
     # ------------------------------------------------------------
     # MILESTONES

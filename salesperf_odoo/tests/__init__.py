@@ -6,6 +6,7 @@ from . import test_kpi_details
 from . import test_kpi_review
 from . import test_performance
 from . import test_performance_tour
+from . import test_pipeline_panel
 from . import test_pipeline_panel_tour
 from . import test_pos_fact
 from . import test_ranking_wizard
