@@ -132,6 +132,9 @@ export class PerformanceGraphRenderer extends GraphRenderer {
         const data = super.getLineChartData();
         for (const dataset of data.datasets) {
             if (dataset.isTarget) {
+                // a stack of its own: a stacked chart adds up the measure's
+                // lines, never the target onto them
+                dataset.stack = "salesperf_target";
                 dataset.borderDash = [6, 4];
                 dataset.pointRadius = 0;
                 dataset.pointHoverRadius = 4;
