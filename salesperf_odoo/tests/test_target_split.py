@@ -1,14 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 """The split preview (shares in %, children without history flagged and the
-user's choice for them), the mismatch of each kind of split, the target
-views by right and the drill-down from a target to what it counts."""
+user's choice for them), applying exactly what was previewed, the mismatch of
+each kind of split, the target views by right and the drill-down from a
+target to what it counts."""
 
 from datetime import date
 
 from lxml import etree
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
 from .test_target import SalesperfTargetCommon
@@ -126,6 +127,113 @@ class TestSplitWithoutHistory(SalesperfTargetSplitCommon):
             form.method = "history"
             self.assertEqual(len(form.line_ids), 0)
             self.assertFalse(form.note)
+
+
+@tagged("post_install", "-at_install")
+class TestSplitApplyAsPreviewed(SalesperfTargetSplitCommon):
+    """Apply recomputes owners, periods and weights on the server; the preview
+    lines, which the client may write anything to, are only checked against
+    them. All as Sam, North's leader, who may split North's targets."""
+
+    def _assert_refused(self, split, message):
+        count = self.Target.search_count([])
+        with self.assertRaisesRegex(UserError, message):
+            split.action_apply()
+        self.assertEqual(self.Target.search_count([]), count)
+        self.assertFalse(split.target_id.child_ids)
+
+    def test_an_honest_apply_creates_what_was_previewed(self):
+        split = self._split(self._north(amount=900), "owner", "history", user=self.sam)
+        preview = self._by_user(split, "amount")
+        # as in the preview: 900 × 300/600 = 450, × 100/600 = 150, Nina × 200/600 = 300
+        self.assertEqual(preview, {self.sonia: 450.0, self.sam: 150.0, self.nina: 300.0})
+        children = self.Target.browse(split.action_apply()["domain"][0][2])
+        self.assertEqual({child.user_id: child.amount for child in children}, preview)
+        self.assertEqual(set(children.mapped("scope")), {"user"})
+        self.assertEqual(children.team_id, self.team_north)
+        self.assertEqual(set(children.mapped("date_from")), {date(2025, 3, 1)})
+
+    def test_forged_weights_are_refused(self):
+        forgeries = [
+            # Nina "had" 9,000 last March: she would take most of the target
+            ("history", {self.nina: 9000.0}),
+            # history weights all 0: the engine would refuse to split
+            ("history", {self.sonia: 0.0, self.sam: 0.0}),
+            # an equal split with no weight above 0, or a negative one
+            ("equal", {self.sonia: 0.0, self.sam: 0.0, self.nina: 0.0}),
+            ("equal", {self.sonia: -1.0}),
+        ]
+        for method, weights in forgeries:
+            with self.subTest(method=method, weights=weights):
+                split = self._split(self._north(amount=900), "owner", method, user=self.sam)
+                for line in split.line_ids:
+                    if line.user_id in weights:
+                        line.weight = weights[line.user_id]
+                self._assert_refused(split, "Preview it again")
+                split.target_id.unlink()
+        # previewed again, the weights are the server's: 450, 150, 300 as above
+        split = self._split(self._north(amount=900), "owner", "history", user=self.sam)
+        children = self.Target.browse(split.action_apply()["domain"][0][2])
+        self.assertEqual(
+            {child.user_id: child.amount for child in children},
+            {self.sonia: 450.0, self.sam: 150.0, self.nina: 300.0},
+        )
+
+    def test_forged_owner_period_or_lines_are_refused(self):
+        def give_ninas_line_to_tom(split):
+            # Tom is in South: no child of North's target for him
+            split.line_ids.filtered(lambda line: line.user_id == self.nina).user_id = self.tom
+
+        def twice_sonia(split):
+            split.line_ids.filtered(lambda line: line.user_id == self.nina).user_id = self.sonia
+
+        def drop_a_line(split):
+            split.line_ids[-1].unlink()
+
+        def move_to_april(split):
+            split.line_ids[0].date_from = date(2025, 4, 1)
+
+        for forge in (give_ninas_line_to_tom, twice_sonia, drop_a_line, move_to_april):
+            with self.subTest(forge=forge.__name__):
+                split = self._split(self._north(amount=900), "owner", "equal", user=self.sam)
+                forge(split)
+                self._assert_refused(split, "Preview it again")
+                split.target_id.unlink()
+        # over time too: January's line moved to April
+        quarter = self._north(period_kind="quarter", date_from=date(2025, 1, 1), amount=3000)
+        split = self._split(quarter, "period", "equal", user=self.sam)
+        split.line_ids[0].date_from = date(2025, 4, 1)
+        self._assert_refused(split, "Preview it again")
+
+    def test_history_grown_since_the_preview_asks_to_preview_again(self):
+        split = self._split(self._north(amount=900), "owner", "history", user=self.sam)
+        # Nina's first sale is dated last March after the preview: the split
+        # would no longer be the one shown (900 × 300/600 = 450 for Sonia
+        # then, 900 × 300/450 = 600 now)
+        self._create_order(
+            self.nina, self.customer_c, date(2024, 3, 20), [(self.product_x, 1, 50.0, 30.0)]
+        )
+        self._assert_refused(split, "Preview it again")
+
+    def test_manual_input_is_checked_before_anything_is_written(self):
+        north = self._north(amount=900)
+        split = self._split(north, "owner", "manual", user=self.sam)
+        split.line_ids.share = 0.0
+        # 0 % + 0 % + 0 % = 0 %
+        self._assert_refused(split, r"add up to 0.0 %, not 100 %")
+        split.line_ids[0].share = -0.5
+        self._assert_refused(split, r"must be a number of 0 or more, not -50.0 %")
+        split = self._split(north, "owner", "manual_amount", user=self.sam)
+        split.line_ids.amount = 0.0
+        # 0 + 0 + 0 = 0, not 900
+        self._assert_refused(split, "add up to 0.0, not to the target's 900.0")
+        # the user's amounts are the input, the owners still the server's:
+        # 900 = 500 + 400 + 0, in the preview's order
+        split.line_ids[0].amount, split.line_ids[1].amount = 500.0, 400.0
+        expected = {split.line_ids[0].user_id: 500.0, split.line_ids[1].user_id: 400.0,
+                    split.line_ids[2].user_id: 0.0}  # fmt: skip
+        children = self.Target.browse(split.action_apply()["domain"][0][2])
+        self.assertEqual({child.user_id: child.amount for child in children}, expected)
 
 
 @tagged("post_install", "-at_install")

@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import math
 from datetime import timedelta
 from fractions import Fraction
 
@@ -26,6 +27,8 @@ HISTORY_METHODS = ("history", "seasonal")
 CHILD_SCOPE = {"company": "team", "team": "user"}
 #: What a target of each period kind splits into, over time.
 CHILD_PERIOD = {"year": ("quarter", 3), "quarter": ("month", 1)}
+#: What tells the children of a split apart: their owner and their period.
+CHILD_KEY = ("scope", "team_id", "user_id", "period_kind", "date_from")
 
 
 class SalesperfTargetSplit(models.TransientModel):
@@ -137,19 +140,28 @@ class SalesperfTargetSplit(models.TransientModel):
     def _update_shares(self):
         """Each line's share (a percentage) and amount, from the weights and
         the choice for children without history; manual splits start equal."""
-        weights = self._effective_weights()
-        amounts = split_amount(self.target_id.amount, weights, self._rounding())
+        weights = self._effective_weights(self.line_ids.mapped("weight"))
+        amounts = self._split_target(weights)
         for line, share, amount in zip(self.line_ids, shares(weights), amounts, strict=True):
             line.share = share
             line.amount = amount
 
-    def _effective_weights(self):
-        """The weights the amounts follow: the history, where some child has
-        any, with the choice for those without; otherwise equal shares."""
-        weights = self.line_ids.mapped("weight")
+    def _effective_weights(self, weights):
+        """The weights the amounts follow, from each child's raw weight (see
+        ``_weights``): the history, where some child has any, with the choice
+        for those without; otherwise equal shares."""
         if self.method in HISTORY_METHODS:
-            weights = history_weights(weights, self.without_history)
-        return weights or [1] * len(self.line_ids)
+            return history_weights(weights, self.without_history) or [1] * len(weights)
+        return weights
+
+    def _split_target(self, weights):
+        """The target's amount split in proportion to ``weights``; what the
+        engine refuses (no weight above 0, a negative one) is told to the user
+        rather than raised as a Python error."""
+        try:
+            return split_amount(self.target_id.amount, weights, self._rounding())
+        except ValueError as error:
+            raise UserError(_("This split cannot be computed: %s", error)) from error
 
     def _without_history_note(self):
         if not self.can_choose_without_history:
@@ -318,38 +330,47 @@ class SalesperfTargetSplit(models.TransientModel):
     # ------------------------------------------------------------
 
     def action_apply(self):
-        """Create the children as draft targets split from the parent."""
+        """Create the children as draft targets split from the parent.
+
+        The preview lines are the client's copy of the split: their owners,
+        periods and weights are recomputed here from the target, the method
+        and the choice for children without history, as the preview computed
+        them, and the lines are only checked against them (see
+        ``_lines_matching``). Only the manual methods take the user's input
+        from the lines, their percentages or amounts, once checked. Nothing
+        is written before every check passed.
+        """
         self.ensure_one()
         if not self.line_ids:
             raise UserError(_("Preview the split before applying it."))
         target = self.target_id
         target.check_access("write")
+        specs = self._child_specs()
+        weights, _note = self._weights(specs)
+        lines = self._lines_matching(specs, weights)
         if self.method == "manual":
-            amounts = split_amount(target.amount, self._checked_shares(), self._rounding())
+            amounts = self._split_target(self._checked_shares(lines))
         elif self.method == "manual_amount":
-            amounts = self._checked_amounts()
+            amounts = self._checked_amounts(lines)
         else:
-            # recomputed from the weights and the choice for children without
-            # history, never taken from what the client sends back
-            amounts = split_amount(target.amount, self._effective_weights(), self._rounding())
+            # from the server's weights and the choice for children without
+            # history, never from the amounts the client sends back
+            amounts = self._split_target(self._effective_weights(weights))
         children = self.env["salesperf.target"].create(
             [
                 {
-                    "scope": line.scope,
-                    "team_id": line.team_id.id,
-                    "user_id": line.user_id.id,
-                    "period_kind": line.period_kind,
-                    "date_from": line.date_from,
+                    **spec,
                     "company_id": target.company_id.id,
                     "metric": target.metric,
                     "amount": amount,
                     "parent_id": target.id,
                 }
-                for line, amount in zip(self.line_ids, amounts, strict=True)
+                for spec, amount in zip(specs, amounts, strict=True)
             ]
         )
         method = dict(self._fields["method"]._description_selection(self.env))[self.method]
-        if self.can_choose_without_history:
+        missing = sum(missing_history(weights))
+        if self.method in HISTORY_METHODS and 0 < missing < len(weights):
             choice = dict(self._fields["without_history"]._description_selection(self.env))
             method = _(
                 "%(method)s; without history: %(choice)s",
@@ -363,7 +384,7 @@ class SalesperfTargetSplit(models.TransientModel):
                 method=method,
                 children="; ".join(
                     f"{line._label()}: {target._format_amount(child.amount)}"
-                    for line, child in zip(self.line_ids, children, strict=True)
+                    for line, child in zip(lines, children, strict=True)
                 ),
             )
         )
@@ -376,19 +397,47 @@ class SalesperfTargetSplit(models.TransientModel):
             "domain": [("id", "in", children.ids)],
         }
 
-    def _checked_shares(self):
-        """The manual shares (ratios shown as percentages), each 0 or more,
-        adding up to 100 % (lines refuse NaN and infinite numbers
-        themselves)."""
-        ratios = self.line_ids.mapped("share")
-        for line, ratio in zip(self.line_ids, ratios, strict=True):
-            if ratio < 0:
+    def _lines_matching(self, specs, weights):
+        """The preview lines in the order of ``specs``, one per child, each
+        with the same owner, period and weight as the server computes now.
+
+        Otherwise what would be applied is not what the user saw: the team's
+        members, the history or the lines themselves changed since the
+        preview (a line is an ordinary record the client writes to), and the
+        user is asked to preview again.
+        """
+        lines_by_key = {line._child_key(): line for line in self.line_ids}
+        lines = [lines_by_key.get(tuple(spec[name] for name in CHILD_KEY)) for spec in specs]
+        if (
+            len(lines_by_key) != len(self.line_ids)
+            or len(self.line_ids) != len(specs)
+            or None in lines
+            # exact: the preview stored the very weights computed here
+            or any(line.weight != weight for line, weight in zip(lines, weights, strict=True))
+        ):
+            raise UserError(
+                _(
+                    "The preview no longer matches this split: its teams, salespeople, "
+                    "periods or their history changed since. Preview it again before "
+                    "applying it."
+                )
+            )
+        return self.line_ids.browse([line.id for line in lines])
+
+    def _checked_shares(self, lines):
+        """The manual shares of ``lines`` (ratios shown as percentages), each
+        a finite number of 0 or more, adding up to 100 %."""
+        ratios = lines.mapped("share")
+        for line, ratio in zip(lines, ratios, strict=True):
+            if not (math.isfinite(ratio) and ratio >= 0):
+                # shown exactly as entered (0.07 is 7 %, not 7.000000000000001 %)
+                percent = float(Fraction(str(ratio)) * 100) if math.isfinite(ratio) else ratio
                 raise UserError(
                     _(
                         "Line %(line)s: the percentage must be a number of 0 or more, "
                         "not %(percent)s %%.",
                         line=line._label(),
-                        percent=float(Fraction(str(ratio)) * 100),
+                        percent=percent,
                     )
                 )
         # exact sum of the shares as entered (decimal, not binary)
@@ -399,13 +448,13 @@ class SalesperfTargetSplit(models.TransientModel):
             )
         return ratios
 
-    def _checked_amounts(self):
-        """The manual amounts, each 0 or more (whole for counts), adding up
-        to the target."""
+    def _checked_amounts(self, lines):
+        """The manual amounts of ``lines``, each a finite number of 0 or more
+        (whole for counts), adding up to the target."""
         target = self.target_id
-        amounts = self.line_ids.mapped("amount")
-        for line, amount in zip(self.line_ids, amounts, strict=True):
-            if amount < 0:
+        amounts = lines.mapped("amount")
+        for line, amount in zip(lines, amounts, strict=True):
+            if not (math.isfinite(amount) and amount >= 0):
                 raise UserError(
                     _(
                         "Line %(line)s: the amount must be a number of 0 or more, not %(amount)s.",
@@ -492,6 +541,11 @@ class SalesperfTargetSplitLine(models.TransientModel):
     def write(self, vals):
         check_finite(self, [vals], ["weight", "share", "amount"])
         return super().write(vals)
+
+    def _child_key(self):
+        """The line's owner and period, as ``CHILD_KEY`` of a child spec."""
+        self.ensure_one()
+        return (self.scope, self.team_id.id, self.user_id.id, self.period_kind, self.date_from)
 
     def _label(self):
         """How the user recognises the line: its owner and period start."""
