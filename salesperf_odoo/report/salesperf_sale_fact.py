@@ -204,7 +204,7 @@ class SalesperfSaleFact(models.Model):
         rate = SQL("doc.currency_rate")
         values = self._fact_common_columns("sale", "sale.order.line", "sale.order")
         values.update(
-            id=SQL("line.id * 10 + %s", SOURCE_ID_SLOT["sale"]),
+            id=SQL("line.id::bigint * 10 + %s", SOURCE_ID_SLOT["sale"]),
             channel=channel,
             order_name=SQL("doc.name"),
             date=self._fact_local_date(SQL("doc.date_order")),
@@ -268,7 +268,7 @@ class SalesperfSaleFact(models.Model):
         team = SQL("doc.crm_team_id") if "crm_team_id" in order_model._fields else SQL("NULL")
         values = self._fact_common_columns("pos", "pos.order.line", "pos.order")
         values.update(
-            id=SQL("line.id * 10 + %s", SOURCE_ID_SLOT["pos"]),
+            id=SQL("line.id::bigint * 10 + %s", SOURCE_ID_SLOT["pos"]),
             channel=SQL("'pos'"),
             order_name=SQL("doc.name"),
             date=self._fact_local_date(SQL("doc.date_order")),
@@ -309,7 +309,7 @@ class SalesperfSaleFact(models.Model):
         rate = SQL("line.currency_rate")
         sign = SQL("CASE WHEN line.is_refund THEN -1 ELSE 1 END")
         values = {
-            "id": SQL("line.id * 10 + %s", SOURCE_ID_SLOT["external"]),
+            "id": SQL("line.id::bigint * 10 + %s", SOURCE_ID_SLOT["external"]),
             "source": SQL("'external'"),
             "channel": SQL("line.channel"),
             "res_model": SQL("'salesperf.external.sale'"),
