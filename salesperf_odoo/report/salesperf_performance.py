@@ -119,8 +119,8 @@ class SalesperfPerformance(models.Model):
     One row per level (salesperson, sales team or company), company,
     entity and month. Each level's rows are computed for that level, so that
     every measure is exact when summed over its rows: an order counts once
-    per level, a new customer once per salesperson, team or company. The
-    window actions fix the level in their domain; a group mixing levels
+    per level, a new customer once per level (on the row of its first sale).
+    The window actions fix the level in their domain; a group mixing levels
     would count everything three times.
 
     Rows of level "user" carry the salesperson and the team the document
@@ -132,6 +132,10 @@ class SalesperfPerformance(models.Model):
 
     Ratios (margin %, win rate, attainment...) of a group are computed from
     the group's sums by :meth:`_read_group_select`, never averaged over rows.
+
+    Only the current company's rows are ever read (:meth:`_search`), in its
+    currency: amounts of companies with different currencies never add up.
+    Switch company to see another.
     """
 
     _name = "salesperf.performance"
@@ -146,7 +150,12 @@ class SalesperfPerformance(models.Model):
         readonly=True,
         help="First day of the month, in the company's time zone.",
     )
-    company_id = fields.Many2one("res.company", readonly=True)
+    company_id = fields.Many2one(
+        "res.company",
+        readonly=True,
+        help="Always the current company: switch company to see another.",
+    )
+    # rows are the current company's only (see _search): its currency
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
@@ -158,8 +167,9 @@ class SalesperfPerformance(models.Model):
     orders = fields.Integer(readonly=True, help="Distinct orders with a sold line in the month.")
     new_customers = fields.Integer(
         readonly=True,
-        help="Customers of the row whose first purchase in the company is in the month. A "
-        "customer served by one salesperson in two teams counts once, in the first team.",
+        help="Customers whose first purchase in the company is in the month, each counted on "
+        "the row of the salesperson and team of their first sold line only, so that totals "
+        "count every new customer once.",
     )
     won_count = fields.Integer(string="Won", readonly=True)
     won_value = fields.Monetary(string="Won Value", readonly=True)
@@ -309,20 +319,26 @@ class SalesperfPerformance(models.Model):
             joins.append(
                 SQL(
                     """LEFT JOIN (
-                        SELECT company_id, owner_id, date, %s
+                        SELECT company_id, owner_id, team_id, date, %s
                         FROM target_months
                         WHERE scope = %s
-                        GROUP BY company_id, owner_id, date
+                        GROUP BY company_id, owner_id, team_id, date
                     ) flags
                         ON flags.company_id = grouped.company_id
                        AND flags.owner_id = grouped.%s
-                       AND flags.date = grouped.date""",
+                       AND flags.date = grouped.date
+                       AND %s""",
                     SQL(", ").join(
                         SQL("bool_or(metric = %s) AS %s", metric, SQL.identifier(metric))
                         for metric in TARGET_METRICS
                     ),
                     level,
                     SQL.identifier(owner),
+                    # a salesperson's target counts in the team it sits in
+                    # (see _performance_target_months), not in their others
+                    SQL("flags.team_id IS NOT DISTINCT FROM grouped.team_id")
+                    if level == "user"
+                    else SQL("TRUE"),
                 )
             )
         columns = [
@@ -428,8 +444,10 @@ class SalesperfPerformance(models.Model):
     @api.model
     def _performance_code(self, id_column, slot):
         """A number unique to one source record: the rows' ids are the
-        smallest code of their records, so two rows never share one."""
-        return SQL("MIN(%s) * %s + %s", id_column, SOURCE_SLOT_COUNT, SOURCE_SLOTS[slot])
+        smallest code of their records, so two rows never share one. In
+        bigint: a row id is a record id times 32 (and a sale fact's id ten
+        times its line's), beyond an integer from the 6.7 millionth line."""
+        return SQL("MIN(%s)::bigint * %s + %s", id_column, SOURCE_SLOT_COUNT, SOURCE_SLOTS[slot])
 
     @api.model
     def _performance_fact_query(self, scope):
@@ -489,48 +507,43 @@ class SalesperfPerformance(models.Model):
 
     @api.model
     def _performance_new_customers(self, level, scope):
-        """New customers per row: the customers of the row's entity in the
-        month whose first purchase in the company is in that month.
+        """New customers per row: each customer whose first purchase in the
+        company is in the month, on the row of their first sold line (its
+        salesperson and team at the levels that have them).
 
-        A salesperson's rows are split by team: a customer counts once per
-        salesperson, in the first of the teams they bought through.
+        One row per customer and level, so that the rows of a level add up
+        to the company's new customers even when two salespeople or teams
+        sold to the customer in their first month. Only the customers who
+        bought in the scope's months are looked up.
         """
         team_key, user_key = LEVEL_KEYS[level]
         facts = self.env["salesperf.sale.fact"]
-        month = self._performance_month(SQL("fact.date"))
-        team = SQL("COALESCE(fact.team_id, 0)") if team_key else SQL("0")
-        user = SQL("COALESCE(fact.user_id, 0)") if user_key else SQL("0")
-        # per customer: the first team stands for them when the level splits
-        # a salesperson by team
-        team_of_customer = SQL("MIN(%s)", team) if user_key else team
-        customer_groups = [SQL("fact.company_id"), month, SQL("fact.commercial_partner_id")]
-        if user_key:
-            customer_groups.append(user)
-        elif team_key:
-            customer_groups.append(team)
+        month = self._performance_month(SQL("first.date"))
         return SQL(
-            """SELECT company_id, team_key, user_key, date, COUNT(*) AS new_customers
+            """SELECT company_id, team_key, user_key, %(month)s AS date,
+                      COUNT(*) AS new_customers
             FROM (
-                SELECT fact.company_id, %(team)s AS team_key, %(user)s AS user_key,
-                       %(month)s AS date, fact.commercial_partner_id
-                FROM (%(facts)s) fact
-                WHERE fact.commercial_partner_id IS NOT NULL
-                  AND NOT EXISTS (
-                      SELECT 1
-                      FROM (%(all_facts)s) earlier
-                      WHERE earlier.commercial_partner_id = fact.commercial_partner_id
-                        AND earlier.company_id = fact.company_id
-                        AND earlier.date < %(month)s
+                SELECT DISTINCT ON (fact.company_id, fact.commercial_partner_id)
+                       fact.company_id, fact.date, %(team)s AS team_key, %(user)s AS user_key
+                FROM (%(all_facts)s) fact
+                WHERE fact.company_id = %(company)s
+                  AND fact.commercial_partner_id IN (
+                      SELECT scoped.commercial_partner_id
+                      FROM (%(facts)s) scoped
+                      WHERE scoped.company_id = %(company)s
                   )
-                GROUP BY %(customer_groups)s
-            ) customer
-            GROUP BY company_id, team_key, user_key, date""",
-            team=team_of_customer,
-            user=user,
+                ORDER BY fact.company_id, fact.commercial_partner_id, fact.order_datetime,
+                         fact.id
+            ) first
+            WHERE %(months)s
+            GROUP BY company_id, team_key, user_key, %(month)s""",
             month=month,
-            facts=self._performance_fact_query(scope),
+            team=SQL("COALESCE(fact.team_id, 0)") if team_key else SQL("0"),
+            user=SQL("COALESCE(fact.user_id, 0)") if user_key else SQL("0"),
             all_facts=facts._table_query,
-            customer_groups=SQL(", ").join(customer_groups),
+            facts=self._performance_fact_query(scope),
+            company=self.env.company.id,
+            months=self._performance_month_condition(month, scope),
         )
 
     @api.model
@@ -703,7 +716,7 @@ class SalesperfPerformance(models.Model):
                    CASE WHEN target.period_kind = 'month' THEN target.amount
                         ELSE target.amount * ((month.date + INTERVAL '1 month')::date - month.date)
                              / (target.date_to - target.date_from + 1) END AS amount,
-                   target.id * 12 + month.number AS code
+                   target.id::bigint * 12 + month.number AS code
             FROM salesperf_target target
             LEFT JOIN res_users salesperson ON salesperson.id = target.user_id
             CROSS JOIN LATERAL (
@@ -748,15 +761,23 @@ class SalesperfPerformance(models.Model):
 
     @api.model
     def _search(self, domain, offset=0, limit=None, order=None):
-        """Compute only the levels and months the domain can match: its
+        """The current company's rows only, whatever the domain: amounts are
+        in each company's currency and never add up across companies (switch
+        company to see another).
+
+        Compute only the levels and months the domain can match: its
         conditions that every row must meet (those joined by AND) on the
         level and the month narrow the query, so that the database reads
         the orders and opportunities of those months only."""
+        domain = expression.AND([domain, [("company_id", "=", self.env.company.id)]])
         scope = self._performance_scope()
         levels = {
             value
             for field_name, operator, value in self._performance_and_leaves(domain)
-            if field_name == "level" and operator == "=" and value in LEVEL_INDEX
+            if field_name == "level"
+            and operator == "="
+            and isinstance(value, str)
+            and value in LEVEL_INDEX
         }
         start, end = self._performance_bounds(domain)
         scope = scope.narrowed(levels=levels, start=start, end=end)
@@ -771,8 +792,10 @@ class SalesperfPerformance(models.Model):
         """Compute only the measures the grouping asks for (and those its
         domain filters on): a pivot of revenue reads no opportunity."""
         names = {spec.split(":")[0] for spec in (*groupby, *aggregates)}
+        # a domain leaf names a field ("team_id.name"), a having leaf an
+        # aggregate ("revenue:sum")
         names |= {
-            leaf[0].split(".")[0]
+            leaf[0].split(":")[0].split(".")[0]
             for leaf in (*expression.normalize_domain(domain), *expression.normalize_domain(having))
             if expression.is_leaf(leaf) and isinstance(leaf[0], str)
         }
@@ -915,14 +938,15 @@ class SalesperfPerformance(models.Model):
         opportunities the opportunities closed in those months (in each
         company's time zone), the pipeline the open opportunities expected to
         close in them, activities the completed activities, targets the
-        confirmed targets of the level covering them. The user's access
-        rules on the source model apply.
+        confirmed targets of the level covering them, all of the current
+        company. The user's access rules on the source model apply.
         """
         level = self._performance_domain_level(domain)
         family, metric = self._performance_measure_family(measure)
         source = self._performance_sources()[family]
         translated = self._performance_translate_domain(domain, level, source)
-        base = source["domain"](level, metric)
+        # the figure is the current company's (see _search)
+        base = [*source["domain"](level, metric), ("company_id", "=", self.env.company.id)]
         action = {
             "type": "ir.actions.act_window",
             "name": self._performance_details_title(measure),
@@ -934,14 +958,6 @@ class SalesperfPerformance(models.Model):
             "target": "current",
         }
         return action
-
-    def action_open_documents(self):
-        """The sales behind a row of the list."""
-        self.ensure_one()
-        domain = [("level", "=", self.level), ("company_id", "=", self.company_id.id)]
-        domain += [(name, "=", self[name].id) for name in LEVEL_KEYS[self.level] if name]
-        domain.append(("date", "=", self.date))
-        return self.action_open_details(domain, "revenue")
 
     @api.model
     def _performance_details_title(self, measure):
@@ -1044,12 +1060,13 @@ class SalesperfPerformance(models.Model):
     @api.model
     def _performance_domain_level(self, domain):
         """The level the domain is about: the window actions fix it."""
-        levels = {
+        values = [
             value
             for field_name, operator, value in self._performance_and_leaves(domain)
             if field_name == "level" and operator == "="
-        }
-        if len(levels) != 1 or not levels <= dict(LEVELS).keys():
+        ]
+        levels = {value for value in values if isinstance(value, str)}
+        if len(values) != len(levels) or len(levels) != 1 or not levels <= dict(LEVELS).keys():
             raise UserError(
                 _(
                     "Open the analysis by salesperson, by sales team or by company to see its "
@@ -1066,8 +1083,9 @@ class SalesperfPerformance(models.Model):
             if not expression.is_leaf(token):
                 result.append(token)
                 continue
-            if token in (expression.TRUE_LEAF, expression.FALSE_LEAF):
-                result.append(token)
+            # a JSON domain sends its leaves as lists
+            if tuple(token) in (expression.TRUE_LEAF, expression.FALSE_LEAF):
+                result.append(tuple(token))
                 continue
             field_name, operator, value = token
             base_name = field_name.split(".")[0]
@@ -1076,7 +1094,7 @@ class SalesperfPerformance(models.Model):
                 # source's own (a team's sales, a salesperson's targets)
                 result.append(expression.TRUE_LEAF)
             elif base_name in ENTITY_FIELDS:
-                result += self._performance_translate_entity(level, token)
+                result += self._performance_translate_entity(level, token, source)
             elif base_name == "date" and "." not in field_name:
                 result += self._performance_translate_date(operator, value, source)
             else:
@@ -1092,12 +1110,27 @@ class SalesperfPerformance(models.Model):
         return result
 
     @api.model
-    def _performance_translate_entity(self, level, leaf):
+    def _performance_translate_entity(self, level, leaf, source):
         """A salesperson, team or company condition, as it is. At a level
         whose rows have no such column (a team's rows have no salesperson),
-        the condition is decided on the empty value, as on the rows."""
+        the condition is decided on the empty value, as on the rows.
+
+        A salesperson's target without a team sits in their current team
+        (see :meth:`_performance_target_months`): a team condition on
+        salespeople's targets is on that team."""
         field_name, operator, value = leaf
         base_name = field_name.split(".")[0]
+        if base_name == "team_id" and level == "user" and source["model"] == "salesperf.target":
+            rest = field_name[len(base_name) :]
+            return [
+                "|",
+                "&",
+                ("team_id", "!=", False),
+                (field_name, operator, value),
+                "&",
+                ("team_id", "=", False),
+                (f"user_id.sale_team_id{rest}", operator, value),
+            ]
         if base_name == "company_id" or base_name in LEVEL_KEYS[level]:
             return [tuple(leaf)]
         values = value if isinstance(value, (list, tuple)) else [value]

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
 from .common import SalesperfCommon
 
@@ -35,6 +36,8 @@ class TestPerformance(SalesperfCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # the analysis reads the current company's rows only
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=cls.company.ids))
         cls.team_north.user_id = cls.sam
         x, y = cls.product_x, cls.product_y
         cls.order_sonia_jan_a = cls._create_order(
@@ -282,12 +285,107 @@ class TestPerformance(SalesperfCommon):
                 }
             ],
         )
-        action = row.action_open_documents()
-        facts = self.env[action["res_model"]].search(action["domain"])
+        # the list opens a row with the domain of its own values, as a cell
+        _action, facts = self._details(
+            [
+                ("team_id", "=", row.team_id.id),
+                ("user_id", "=", row.user_id.id),
+                ("date", ">=", "2025-01-01"),
+                ("date", "<", "2025-02-01"),
+            ],
+            "revenue",
+        )
         self.assertEqual(
             set(facts.mapped("order_name")),
             {self.order_sonia_jan_a.name, self.order_sonia_jan_b.name},
         )
+
+    def test_row_ids_are_bigint(self):
+        """A row id is a source id × 8 (slot), × 4 (level): 32 times a sale
+        fact's id, itself 10 times its line's. Integer arithmetic overflows
+        from the 6.7 millionth line (2^31 / 320 ≈ 6.71 M)."""
+        Performance = self.env["salesperf.performance"]
+        # 2^31 / 8 = 268,435,456: × 8 + 1 = 2,147,483,649, past 2^31 - 1
+        code = Performance._performance_code(SQL("source.id"), "sale")
+        self.env.cr.execute(SQL("SELECT %s FROM (VALUES (268435456)) source(id)", code))
+        self.assertEqual(self.env.cr.fetchone()[0], 268435456 * 8 + 1)
+        for model in (Performance, self.env["salesperf.sale.fact"]):
+            with self.subTest(model=model._name):
+                self.env.cr.execute(
+                    SQL("SELECT pg_typeof(id)::text FROM (%s) row LIMIT 1", model._table_query)
+                )
+                self.assertEqual(self.env.cr.fetchone()[0], "bigint")
+
+    def test_a_new_customer_counts_once_at_each_level(self):
+        """Dune buys from Sonia (North) on 3 March and from Sam (North) and
+        Tom (South) on 10 March: one new customer, on Sonia's row and North's
+        (the first sold line's), whatever the grouping."""
+        dune = self.env["res.partner"].create({"name": "Dune", "is_company": True})
+        x = self.product_x
+        self._create_order(self.sonia, dune, datetime(2025, 3, 3, 9, 0), [(x, 1, 100.0, 60.0)])
+        self._create_order(self.sam, dune, datetime(2025, 3, 10, 9, 0), [(x, 1, 100.0, 60.0)])
+        self._create_order(self.tom, dune, datetime(2025, 3, 10, 9, 0), [(x, 1, 100.0, 60.0)])
+        march = [("date", "=", "2025-03-01")]
+        by_user = dict(self._groups(march, ["user_id"], ["new_customers:sum"]))
+        # Sonia 1, Sam 0, Tom 0: 1 in all, not 3
+        self.assertEqual(by_user, {self.sonia: 1, self.sam: 0, self.tom: 0})
+        [(user_total,)] = self._groups(march, [], ["new_customers:sum"])
+        self.assertEqual(user_total, 1)
+        by_team = dict(self._groups(march, ["team_id"], ["new_customers:sum"], level="team"))
+        # North 1, South 0: 1, not 2
+        self.assertEqual(by_team, {self.team_north: 1, self.team_south: 0})
+        [(company_total,)] = self._groups(march, [], ["new_customers:sum"], level="company")
+        self.assertEqual(company_total, 1)
+
+    def test_having_on_an_aggregate_computes_its_column(self):
+        # Sonia won one opportunity in January and one in February, none in
+        # March (its open 2,000 makes a March group): January's 200 + 200
+        # and February's 100 remain, March's 0 does not
+        groups = self.env["salesperf.performance"]._read_group(
+            [("level", "=", "user"), ("user_id", "=", self.sonia.id), *Q1],
+            ["date:month"],
+            ["revenue:sum", "pipeline_value:sum"],
+            having=[("won_count:sum", ">", 0)],
+        )
+        self.assertEqual(
+            {month: revenue for month, revenue, _pipeline in groups},
+            {date(2025, 1, 1): 400.0, date(2025, 2, 1): 100.0},
+        )
+
+    def test_a_target_counts_in_the_team_it_sits_in(self):
+        """Sonia's January target of 500 has no team: it sits in North, her
+        team. A January sale of hers in South (50) is not set against it."""
+        order = self._create_order(
+            self.sonia, self.customer_b, date(2025, 1, 25), [(self.product_y, 1, 50.0, 20.0)]
+        )
+        order.team_id = self.team_south
+        by_team = {
+            team: values
+            for team, *values in self._groups(
+                [("user_id", "=", self.sonia.id), *JANUARY],
+                ["team_id"],
+                ["revenue:sum", "revenue_target:sum", "revenue_target_actual:sum"],
+            )
+        }
+        # North: 400 of 500; South: 50 of no target, so no actual
+        self.assertEqual(by_team[self.team_north], [400.0, 500.0, 400.0])
+        self.assertEqual(by_team[self.team_south], [50.0, 0.0, 0.0])
+        [(attainment,)] = self._groups(
+            [("user_id", "=", self.sonia.id), *JANUARY], [], ["revenue_attainment:avg"]
+        )
+        # 400 / 500 = 80 %, not (400 + 50) / 500 = 90 %
+        self.assertAlmostEqual(attainment, 80.0)
+        # the target opens from North's cell, not from South's
+        cell = [("user_id", "=", self.sonia.id), *JANUARY]
+        _action, targets = self._details(
+            [("team_id", "=", self.team_north.id), *cell], "revenue_target"
+        )
+        # January's target and the quarter's (it covers January too)
+        self.assertEqual(targets, self.targets[:2])
+        _action, targets = self._details(
+            [("team_id", "=", self.team_south.id), *cell], "revenue_target"
+        )
+        self.assertFalse(targets)
 
     # ------------------------------------------------------------
     # rights
@@ -402,9 +500,21 @@ class TestPerformance(SalesperfCommon):
             ([("user_id", "=", self.sonia.id)], "revenue"),
             ([("level", "=", "user"), ("date", "ilike", "2025")], "revenue"),
             ([("level", "=", "user")], "__count"),
+            # a level that is not a string, as a JSON client may send
+            ([("level", "=", ["user"])], "revenue"),
         ]:
             with self.subTest(domain=domain, measure=measure), self.assertRaises(UserError):
                 Performance.action_open_details(domain, measure)
+
+    def test_drill_down_of_a_json_domain(self):
+        """A domain from the web client has lists for leaves, TRUE_LEAF too."""
+        _action, facts = self._details(
+            [["user_id", "=", self.sonia.id], [1, "=", 1], *map(list, JANUARY)], "revenue"
+        )
+        self.assertEqual(
+            set(facts.mapped("order_name")),
+            {self.order_sonia_jan_a.name, self.order_sonia_jan_b.name},
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -424,7 +534,7 @@ class TestPerformanceTimeZones(SalesperfCommon):
         cls.auckland, cls.los_angeles = cls.env["res.company"].create(
             [
                 {"name": "Salesperf Auckland", "currency_id": cls.currency_xsa.id},
-                {"name": "Salesperf Los Angeles", "currency_id": cls.currency_xsa.id},
+                {"name": "Salesperf Los Angeles", "currency_id": cls.currency_xsb.id},
             ]
         )
         cls.auckland.partner_id.tz = "Pacific/Auckland"
@@ -441,7 +551,11 @@ class TestPerformanceTimeZones(SalesperfCommon):
         for company in cls.auckland | cls.los_angeles:
             team = cls.env["crm.team"].create({"name": company.name, "company_id": company.id})
             pricelist = cls.env["product.pricelist"].create(
-                {"name": company.name, "currency_id": cls.currency_xsa.id, "company_id": company.id}
+                {
+                    "name": company.name,
+                    "currency_id": company.currency_id.id,
+                    "company_id": company.id,
+                }
             )
             for moment in (datetime(2025, 1, 31, 12, 0), datetime(2025, 3, 1, 5, 0)):
                 order = cls.env["sale.order"].create(
@@ -485,9 +599,9 @@ class TestPerformanceTimeZones(SalesperfCommon):
             month: (revenue, won)
             for month, revenue, won in self.env["salesperf.performance"]
             .with_user(self.reader)
-            .with_context(allowed_company_ids=(self.auckland | self.los_angeles).ids)
+            .with_company(company)
             ._read_group(
-                [("level", "=", "company"), ("company_id", "=", company.id)],
+                [("level", "=", "company")],
                 ["date:month"],
                 ["revenue:sum", "won_count:sum"],
             )
@@ -505,38 +619,44 @@ class TestPerformanceTimeZones(SalesperfCommon):
         )
 
     def test_drill_down_bounds_each_company_in_its_time_zone(self):
-        action = (
-            self.env["salesperf.performance"]
-            .with_user(self.reader)
-            .with_context(allowed_company_ids=(self.auckland | self.los_angeles).ids)
-            .action_open_details([("level", "=", "company"), *FEBRUARY], "won_value")
-        )
-        leads = (
-            self.env["crm.lead"]
-            .with_user(self.reader)
-            .with_context(allowed_company_ids=(self.auckland | self.los_angeles).ids)
-            .search(action["domain"])
-        )
         # Auckland's February lead closed 31 Jan UTC; Los Angeles' on 1 Mar UTC
-        self.assertEqual(
-            leads,
-            self.leads[self.auckland, datetime(2025, 1, 31, 12, 0)]
-            | self.leads[self.los_angeles, datetime(2025, 3, 1, 5, 0)],
-        )
+        for company, moment in [
+            (self.auckland, datetime(2025, 1, 31, 12, 0)),
+            (self.los_angeles, datetime(2025, 3, 1, 5, 0)),
+        ]:
+            action = (
+                self.env["salesperf.performance"]
+                .with_user(self.reader)
+                .with_company(company)
+                .action_open_details([("level", "=", "company"), *FEBRUARY], "won_value")
+            )
+            leads = (
+                self.env["crm.lead"]
+                .with_user(self.reader)
+                .with_context(allowed_company_ids=(self.auckland | self.los_angeles).ids)
+                .search(action["domain"])
+            )
+            self.assertEqual(leads, self.leads[company, moment])
 
-    def test_only_the_allowed_companies(self):
-        # the companies the reader allows, not all of his
-        rows = (
-            self.env["salesperf.performance"]
-            .with_user(self.reader)
-            .with_context(allowed_company_ids=self.auckland.ids)
-            .search([])
-        )
-        self.assertEqual(rows.company_id, self.auckland)
-        rows = (
-            self.env["salesperf.performance"]
-            .with_user(self.reader)
-            .with_context(allowed_company_ids=(self.auckland | self.los_angeles).ids)
-            .search([])
-        )
-        self.assertEqual(rows.company_id, self.auckland | self.los_angeles)
+    def test_only_the_current_company(self):
+        """Auckland counts in XSA, Los Angeles in XSB: with both allowed, the
+        rows, their total and their currency are the current company's."""
+        both = (self.auckland | self.los_angeles).ids
+        Performance = self.env["salesperf.performance"].with_user(self.reader)
+        for company, currency in [
+            (self.auckland, self.currency_xsa),
+            (self.los_angeles, self.currency_xsb),
+        ]:
+            model = Performance.with_context(
+                allowed_company_ids=[company.id, *(set(both) - {company.id})]
+            )
+            with self.subTest(company=company.name):
+                rows = model.search([])
+                self.assertEqual(rows.company_id, company)
+                self.assertEqual(rows.currency_id, currency)
+                # even when the domain asks for both companies
+                [(revenue,)] = model._read_group(
+                    [("level", "=", "company"), ("company_id", "in", both)], [], ["revenue:sum"]
+                )
+                # the company's two orders of 100, not the 400 of both
+                self.assertEqual(revenue, 200.0)

@@ -15,7 +15,8 @@ class PerformanceTourCommon(HttpCase):
     A company of its own (currency § after the amount, time zone UTC). Mia
     reads all documents; Sonia sold 7 × 100 and 5 × 100 (1,200, two orders,
     cost 60: margin 40 %), Sam 3 × 100 (300). Sonia has a revenue target of
-    2,400 this month: 50 % attained.
+    2,400 this month: 50 % attained. In the list, Sonia's row of the month
+    opens her two lines.
     """
 
     @classmethod
@@ -117,6 +118,9 @@ class PerformanceTourCommon(HttpCase):
     def _run_tours(self):
         self._assert_server_figures()
         self.start_tour(MATRIX_URL, "salesperf_performance_matrix_tour", login="mia_matrix")
+        self.start_tour(
+            f"{MATRIX_URL}?view_type=list", "salesperf_performance_list_tour", login="mia_matrix"
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -1,7 +1,10 @@
 /** @odoo-module **/
 
+import { serializeDate } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { listView } from "@web/views/list/list_view";
+import { ListController } from "@web/views/list/list_controller";
 import { graphView } from "@web/views/graph/graph_view";
 import { GraphModel } from "@web/views/graph/graph_model";
 import { GraphRenderer } from "@web/views/graph/graph_renderer";
@@ -180,5 +183,44 @@ export const performanceGraphView = {
     Renderer: PerformanceGraphRenderer,
 };
 
+/** The id of a many2one value of a record (`[id, name]` or `{ id }`), or false. */
+function many2oneId(value) {
+    return (Array.isArray(value) ? value[0] : value?.id) || false;
+}
+
+export class PerformanceListController extends ListController {
+    setup() {
+        super.setup();
+        this.orm = useService("orm");
+    }
+
+    /**
+     * A row opens the sales behind it: the domain of the row's own values
+     * (its level, company, team, salesperson and month), which the server
+     * translates like a pivot cell's, reading no reporting row.
+     * @override
+     */
+    async openRecord(record) {
+        const { data } = record;
+        const domain = [
+            ["level", "=", data.level],
+            // the column is there in multi-company only: the server keeps to
+            // the current company anyway
+            ...(data.company_id ? [["company_id", "=", many2oneId(data.company_id)]] : []),
+            ["team_id", "=", many2oneId(data.team_id)],
+            ["user_id", "=", many2oneId(data.user_id)],
+            ["date", ">=", serializeDate(data.date.startOf("month"))],
+            ["date", "<", serializeDate(data.date.startOf("month").plus({ months: 1 }))],
+        ];
+        return openDetails(this.orm, this.actionService, domain, "revenue");
+    }
+}
+
+export const performanceListView = {
+    ...listView,
+    Controller: PerformanceListController,
+};
+
 registry.category("views").add("salesperf_performance_pivot", performancePivotView);
+registry.category("views").add("salesperf_performance_list", performanceListView);
 registry.category("views").add("salesperf_performance_graph", performanceGraphView);

@@ -58,3 +58,25 @@ registry.category("web_tour.tours").add("salesperf_performance_matrix_tour", {
         },
     ],
 });
+
+/*
+ * The same analysis as a list: a row opens the sales behind it, from the
+ * row's own salesperson, team and month.
+ */
+registry.category("web_tour.tours").add("salesperf_performance_list_tour", {
+    steps: () => [
+        {
+            content: "Open the sales behind Sonia's row of the month",
+            trigger: ".o_list_view .o_data_row:contains('Sonia Matrix') td.o_data_cell:eq(0)",
+            run: "click",
+        },
+        {
+            content: "The sales lines open, not the analysis row",
+            trigger: ".o_list_view .o_data_row:contains('Matrix Widget'):contains('Sonia Matrix')",
+        },
+        {
+            content: "Her two lines only",
+            trigger: ".o_list_view:has(.o_data_row:eq(1)):not(:has(.o_data_row:eq(2))):not(:has(.o_data_row:contains('Sam Matrix')))",
+        },
+    ],
+});
