@@ -16,10 +16,11 @@ a year, as the web client sends it (the total is timed too, for reference):
 * total:       the same without grouping (the pivot's grand total);
 * all KPIs:    the same with every measure of the model (new customers, the
                pipeline, every target, attainment and gap), for reference;
-* sale.report: ``sale.report.read_group([('state', '=', 'sale'), ('date', '>=',
-               start), ('date', '<', end)], ['price_subtotal:sum'], ['user_id'],
-               lazy=False)``: Odoo's own revenue per salesperson over the same
-               period.
+* sale.report: ``sale.report.read_group([('company_id', '=', company),
+               ('state', '=', 'sale'), ('date', '>=', start), ('date', '<',
+               end)], ['price_subtotal:sum'], ['user_id'], lazy=False)``:
+               Odoo's own revenue per salesperson over the same period, of the
+               current company like the matrix.
 
 Each salesperson gets a confirmed revenue target for the year and one per month
 of the last quarter, created in the script's transaction and rolled back at the
@@ -90,7 +91,9 @@ def matrix(env, start, end, measures, groupby):
 
 def sale_report(env, start, end):
     model = env["sale.report"]
+    # the matrix is the current company's only
     domain = [
+        ("company_id", "=", env.company.id),
         ("state", "=", "sale"),
         ("date", ">=", dt.datetime.combine(start, dt.time.min)),
         ("date", "<", dt.datetime.combine(end, dt.time.min)),
