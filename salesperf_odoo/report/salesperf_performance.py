@@ -161,7 +161,7 @@ class SalesperfPerformance(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
 
     # additive measures (see engine.kpi.KPI_DEFINITIONS for their definitions)
-    revenue = fields.Monetary(string="Revenue", readonly=True)
+    revenue = fields.Monetary(readonly=True)
     margin = fields.Monetary(readonly=True)
     quantity = fields.Float(readonly=True, digits="Product Unit of Measure")
     orders = fields.Integer(readonly=True, help="Distinct orders with a sold line in the month.")
@@ -172,7 +172,7 @@ class SalesperfPerformance(models.Model):
         "count every new customer once.",
     )
     won_count = fields.Integer(string="Won", readonly=True)
-    won_value = fields.Monetary(string="Won Value", readonly=True)
+    won_value = fields.Monetary(readonly=True)
     lost_count = fields.Integer(string="Lost", readonly=True)
     cycle_days_total = fields.Float(string="Days to Close (Total)", readonly=True)
     cycle_count = fields.Integer(string="Won with Days to Close", readonly=True)

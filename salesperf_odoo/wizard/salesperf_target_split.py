@@ -521,7 +521,6 @@ class SalesperfTargetSplitLine(models.TransientModel):
         compute="_compute_history_status",
     )
     share = fields.Float(
-        string="Share",
         digits=(16, 4),  # SHARE_ROUNDING: a percentage with 2 decimals
         help="Share of the target, in %; typed in for manual percentages.",
     )
