@@ -138,6 +138,8 @@ export class PerformanceGraphRenderer extends GraphRenderer {
                 // a stack of its own: a stacked chart adds up the measure's
                 // lines, never the target onto them
                 dataset.stack = "salesperf_target";
+                // drawn last, over the actual's filled area
+                dataset.order = -1;
                 dataset.borderDash = [6, 4];
                 dataset.pointRadius = 0;
                 dataset.pointHoverRadius = 4;
