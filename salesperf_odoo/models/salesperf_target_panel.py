@@ -4,8 +4,8 @@ from odoo.exceptions import AccessError
 from odoo.osv import expression
 from odoo.tools.misc import format_date
 
-from ..engine.periods import Period, period_containing
-from .salesperf_target import PIPELINE_METRICS, SCOPE_DIMENSION
+from ..engine.periods import period_containing
+from .salesperf_target import PIPELINE_METRICS
 
 #: The periods of the panel, one row of goal cards each.
 PANEL_PERIOD_KINDS = ("month", "quarter")
@@ -17,26 +17,6 @@ class SalesperfTarget(models.Model):
     lets them look at."""
 
     _inherit = "salesperf.target"
-
-    # ------------------------------------------------------------
-    # ACTIONS
-    # ------------------------------------------------------------
-
-    def action_open_actuals(self):
-        """The records the target's actual counts: the orders, opportunities
-        or activities of its owner over its period, listed through the user's
-        own access rules."""
-        self.ensure_one()
-        # the target is what the caller names: the rules decide whether its
-        # owner and period may be opened at all
-        self.check_access("read")
-        return self.env["salesperf.kpi"]._action_kpi_details(
-            self.metric,
-            Period(self.date_from, self.date_to, self.period_kind),
-            SCOPE_DIMENSION[self.scope],
-            self._entity_id(),
-            self.company_id,
-        )
 
     # ------------------------------------------------------------
     # CRM PIPELINE PANEL

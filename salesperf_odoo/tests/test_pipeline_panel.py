@@ -203,16 +203,16 @@ class TestPipelinePanel(PipelinePanelCommon):
             self._panel(self.lena, scope="team", owner_id=other_team.id)
 
     def test_a_goal_opens_the_records_it_counts(self):
-        action = self.sonia_revenue.with_user(self.sonia).action_open_actuals()
+        action = self.sonia_revenue.with_user(self.sonia).action_view_actual()
         self.assertEqual(action["res_model"], "salesperf.sale.fact")
         lines = self.env["salesperf.sale.fact"].with_user(self.sonia).search(action["domain"])
         # March: the 10th's order (X and Y lines, 200 + 200) and the 20th's (100)
         self.assertEqual(len(lines), 3)
         self.assertAlmostEqual(sum(lines.mapped("revenue")), 500.0)
         with self.assertRaises(AccessError):
-            self.tom_revenue.with_user(self.sonia).action_open_actuals()
+            self.tom_revenue.with_user(self.sonia).action_view_actual()
         # the team leader opens his member's goal; the rows he sees are his rights'
-        action = self.sonia_revenue.with_user(self.sam).action_open_actuals()
+        action = self.sonia_revenue.with_user(self.sam).action_view_actual()
         self.assertIn(("user_id", "=", self.sonia.id), action["domain"])
 
     def test_folded_is_remembered_per_user(self):
@@ -325,7 +325,7 @@ class TestPipelinePanelOverJsonRpc(HttpCase, PipelinePanelCommon):
         self.assertRefused(self._panel("user", self.tom.id))
         self.assertRefused(self._panel("company", False))
         self.assertRefused(
-            self._call("salesperf.target", "action_open_actuals", [self.tom_revenue.ids])
+            self._call("salesperf.target", "action_view_actual", [self.tom_revenue.ids])
         )
         # nor is another user's folded state hers to change
         sam_settings = self.env["res.users.settings"]._find_or_create_for_user(self.sam)

@@ -263,7 +263,7 @@ export class PipelineGoals extends Component {
     }
 
     async onGoalClick(goal) {
-        const action = await this.orm.call("salesperf.target", "action_open_actuals", [[goal.id]]);
+        const action = await this.orm.call("salesperf.target", "action_view_actual", [[goal.id]]);
         await this.action.doAction(action);
     }
 
