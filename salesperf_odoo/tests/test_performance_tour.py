@@ -2,12 +2,14 @@
 from datetime import datetime, time
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
+
+from .common import SalesperfTourCase
 
 MATRIX_URL = "/odoo/action-salesperf_odoo.salesperf_performance_action_user"
 
 
-class PerformanceTourCommon(HttpCase):
+class PerformanceTourCommon(SalesperfTourCase):
     """The KPI matrix and its drill-down, with orders dated today (a tour
     cannot freeze the browser's clock): they count in this year, the period
     the matrix opens on.

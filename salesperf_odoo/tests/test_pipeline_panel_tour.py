@@ -5,14 +5,16 @@ from unittest.mock import patch
 
 from odoo import Command, api, fields
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.salesperf_odoo.engine.periods import period_containing
+
+from .common import SalesperfTourCase
 
 PIPELINE_URL = "/odoo/action-crm.crm_lead_action_pipeline"
 
 
-class PipelinePanelTourCommon(HttpCase):
+class PipelinePanelTourCommon(SalesperfTourCase):
     """The goals panel of the CRM pipeline, with data relative to today (a
     tour cannot freeze the browser's clock): every order is dated today, so
     it counts in the current month and quarter whatever the day.

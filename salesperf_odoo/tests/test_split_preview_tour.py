@@ -2,12 +2,14 @@
 from datetime import datetime, time
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.salesperf_odoo.engine.periods import period_containing, same_period_last_year
 
+from .common import SalesperfTourCase
 
-class SplitPreviewTourCommon(HttpCase):
+
+class SplitPreviewTourCommon(SalesperfTourCase):
     """The split preview of a team target, as its leader sees it, with data
     relative to today (a tour cannot freeze the browser's clock).
 
