@@ -1,10 +1,38 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import json
 from datetime import date, datetime
 from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 from odoo.tests import common as odoo_test_common
+
+
+class SalesperfRpcCase(HttpCase):
+    """Calls the server as the web client does, over JSON-RPC."""
+
+    def _call(self, model, method, args, kwargs=None):
+        """The JSON-RPC answer's result, or its error's ``(class, message)``."""
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": 1,
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": args,
+                        "kwargs": kwargs or {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        ).json()
+        if "error" in response:
+            return response["error"]["data"]["name"], response["error"]["data"]["message"]
+        return response["result"]
 
 
 class SalesperfTourCase(HttpCase):

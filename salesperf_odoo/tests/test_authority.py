@@ -3,7 +3,6 @@
 tried as the people who use them: salespeople and team leaders with "own
 documents" rights, in the ORM and over JSON-RPC."""
 
-import json
 import math
 from datetime import date
 
@@ -11,9 +10,10 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .common import SalesperfRpcCase
 from .test_target import SalesperfTargetCommon
 
 
@@ -400,31 +400,8 @@ class TestRankingScope(SalesperfAuthorityCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestAuthorityOverJsonRpc(HttpCase, SalesperfAuthorityCommon):
+class TestAuthorityOverJsonRpc(SalesperfRpcCase, SalesperfAuthorityCommon):
     """The same rules when the web client (or anyone) calls the server."""
-
-    def _call(self, model, method, args, kwargs=None):
-        """The JSON-RPC answer's result, or its error's ``(class, message)``."""
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {
-                        "model": model,
-                        "method": method,
-                        "args": args,
-                        "kwargs": kwargs or {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
-        if "error" in response:
-            return response["error"]["data"]["name"], response["error"]["data"]["message"]
-        return response["result"]
 
     def assertRpcError(self, answer, error, message):
         self.assertIsInstance(answer, tuple, "the call should have failed")

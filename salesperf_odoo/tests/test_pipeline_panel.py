@@ -4,13 +4,13 @@ may choose, what the server refuses whatever the client sends, drafts, the
 records behind a goal, the folded state, and a query count that does not
 grow with the goals or the people."""
 
-import json
 from datetime import date
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 
+from .common import SalesperfRpcCase
 from .test_target import SalesperfTargetCommon
 
 
@@ -280,32 +280,9 @@ PANEL_QUERIES = {"team": 26, "user": 29}
 
 
 @tagged("post_install", "-at_install")
-class TestPipelinePanelOverJsonRpc(HttpCase, PipelinePanelCommon):
+class TestPipelinePanelOverJsonRpc(SalesperfRpcCase, PipelinePanelCommon):
     """What the web client sends chooses among what the user is offered, and
     grants nothing more."""
-
-    def _call(self, model, method, args, kwargs=None):
-        """The JSON-RPC answer's result, or its error's ``(class, message)``."""
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {
-                        "model": model,
-                        "method": method,
-                        "args": args,
-                        "kwargs": kwargs or {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
-        if "error" in response:
-            return response["error"]["data"]["name"], response["error"]["data"]["message"]
-        return response["result"]
 
     def assertRefused(self, answer):
         self.assertIsInstance(answer, tuple, "the call should have failed")
