@@ -324,6 +324,12 @@ def test_product_beats_category_beats_plan_and_the_nearest_category_wins():
     assert amounts(result) == [D(120), D(60), D(30), D(50)]
     assert [res.rule for res in result.lines] == ["product", "category", "category", "flat"]
     assert [res.rate for res in result.lines] == [D(12), D(6), D(3), D(5)]
+    assert [res.note for res in result.lines] == [
+        "Product rate 12% on 1,000.00",
+        "Product category rate 6% on 1,000.00",
+        "Parent category rate 3% on 1,000.00",
+        "5% on 1,000.00",
+    ]
 
 
 def test_overridden_lines_count_in_the_cumulative_measure():
@@ -422,6 +428,7 @@ def test_product_bonus_once_per_order_times_the_share():
         line(3, 100, 2, product_id=101, order_key="S2", share=D("0.25")),
         line(4, 100, 2, product_id=102, order_key="S3"),  # another product
         line(5, -100, 3, product_id=101, order_key="S4"),  # a refund earns no bonus
+        line(6, 0, 3, product_id=101, order_key="S5"),  # nor a free line
     ]
     result = compute_commission(plan, lines)
     # S1: 50; S2: 50 × 0.25 = 12.50
@@ -494,9 +501,10 @@ def test_cap_limits_commission_bonus_and_override():
 
 
 def test_cap_never_lets_the_total_exceed_it():
-    # a cap with more decimals than the currency: 1,000.00 earned − 999.995 = −0.005,
-    # rounded down to −0.01, so the total 999.99 stays under the cap
-    plan = PlanSpec(rate=D(10), cap=D("999.995"))
+    # a cap with more decimals than the currency: 999.996 − 1,000.00 earned = −0.004,
+    # rounded down to −0.01 (half up would give −0.00 and pay 1,000.00 over the cap),
+    # so the total 999.99 stays under the cap
+    plan = PlanSpec(rate=D(10), cap=D("999.996"))
     result = compute_commission(plan, [line(1, 10000)])
     assert result.cap_adjustment == D("-0.01")
     assert result.total == D("999.99")

@@ -435,52 +435,79 @@ class _Draft:
     note: str
 
 
-def _override_draft(line, plan, digits):
-    """The draft of a line paid by a product or category rate, or None."""
-    product_rates = {o.target_id: o.rate for o in plan.overrides if o.kind == "product"}
-    if line.product_id is not None and line.product_id in product_rates:
-        rate = product_rates[line.product_id]
-        note = f"Product rate {_percent(rate)} on {_money(line.base, digits)}"
-        return _Draft(
-            "commission", line.key, "product", line.base, rate, line.base * rate / HUNDRED, note
-        )
-    category_rates = {o.target_id: o.rate for o in plan.overrides if o.kind == "category"}
-    for depth, category_id in enumerate(line.category_ids):
-        if category_id in category_rates:
-            rate = category_rates[category_id]
-            where = "category" if depth == 0 else "parent category"
-            note = f"Product {where} rate {_percent(rate)} on {_money(line.base, digits)}"
-            amount = line.base * rate / HUNDRED
-            return _Draft("commission", line.key, "category", line.base, rate, amount, note)
-    return None
+class _LineRule:
+    """Pays one source line by the plan's rate rules (rules 1 to 4)."""
 
+    def __init__(self, plan, total, target, digits, warnings):
+        self.plan = plan
+        self.digits = digits
+        self.product_rates = {o.target_id: o.rate for o in plan.overrides if o.kind == "product"}
+        self.category_rates = {o.target_id: o.rate for o in plan.overrides if o.kind == "category"}
+        self.rule = "flat" if plan.tier_basis == "none" else "tier"
+        self.graduated = plan.tier_basis == "none" or plan.tier_mode == "graduated"
+        if target is None and plan.accelerator > 1:
+            warnings.append("No target: the accelerator is ignored.")
+        self.bands = None  # attainment tiers without target: nothing to pay by the plan
+        if plan.tier_basis == "attainment" and target is None:
+            warnings.append("No target: attainment tiers pay nothing.")
+            return
+        tiers = plan.tiers or (Tier(ZERO, None, plan.rate),)
+        split = self.graduated and target is not None and plan.accelerator > 1
+        self.bands = _bands(tiers, plan.tier_basis, target, plan.accelerator, split=split)
+        if not self.graduated:
+            self.retroactive = _retroactive_rate(plan, self.bands, total, target, digits)
 
-def _piece_note(band, length, accelerator, digits):
-    rate = _percent(band.base_rate)
-    if band.accelerated:
-        rate += f" × {_number(accelerator)}"
-    note = f"{rate} on {_money(length, digits)}"
-    if band.label:
-        note += f" in {band.label} band"
-    if band.accelerated:
-        note += " above target"
-    return note
+    def pay(self, line, start):
+        """The draft of ``line``, walked from the cumulative measure ``start``."""
+        draft = self._override(line)
+        if draft is not None:
+            return draft
+        if self.bands is None:
+            note = "No target: attainment tiers pay nothing"
+            return _Draft("commission", line.key, self.rule, line.base, ZERO, ZERO, note)
+        if self.graduated:
+            return self._graduated(line, start)
+        rate, note = self.retroactive
+        amount = line.base * rate / HUNDRED
+        return _Draft("commission", line.key, self.rule, line.base, rate, amount, note)
 
+    def _override(self, line):
+        """A line paid by its product's rate or its nearest category's, or None."""
+        if line.product_id in self.product_rates:
+            return self._overridden(line, "product", self.product_rates[line.product_id], "Product")
+        for depth, category_id in enumerate(line.category_ids):
+            if category_id in self.category_rates:
+                where = "Product category" if depth == 0 else "Parent category"
+                return self._overridden(line, "category", self.category_rates[category_id], where)
+        return None
 
-def _graduated_draft(line, start, bands, rule, plan, digits):
-    pieces = _pieces(start, start + line.base, bands)
-    amount = sum((length * band.rate for band, length in pieces), ZERO) / HUNDRED
-    if line.base:
-        rate = amount * HUNDRED / line.base
-    else:
-        rate = _band_at(start, bands).rate
-    if pieces:
-        note = "; ".join(
-            _piece_note(band, length, plan.accelerator, digits) for band, length in pieces
-        )
-    else:
-        note = f"{_percent(rate)} on {_money(line.base, digits)}"
-    return _Draft("commission", line.key, rule, line.base, rate, amount, note)
+    def _overridden(self, line, rule, rate, where):
+        note = f"{where} rate {_percent(rate)} on {_money(line.base, self.digits)}"
+        amount = line.base * rate / HUNDRED
+        return _Draft("commission", line.key, rule, line.base, rate, amount, note)
+
+    def _graduated(self, line, start):
+        """``F(start + base) − F(start)``, with the band pieces in the note."""
+        pieces = _pieces(start, start + line.base, self.bands)
+        amount = sum((length * band.rate for band, length in pieces), ZERO) / HUNDRED
+        if line.base:
+            rate = amount * HUNDRED / line.base
+        else:
+            rate = _band_at(start, self.bands).rate
+        note = "; ".join(self._piece_note(band, length) for band, length in pieces)
+        note = note or f"{_percent(rate)} on {_money(line.base, self.digits)}"
+        return _Draft("commission", line.key, self.rule, line.base, rate, amount, note)
+
+    def _piece_note(self, band, length):
+        rate = _percent(band.base_rate)
+        if band.accelerated:
+            rate += f" × {_number(self.plan.accelerator)}"
+        note = f"{rate} on {_money(length, self.digits)}"
+        if band.label:
+            note += f" in {band.label} band"
+        if band.accelerated:
+            note += " above target"
+        return note
 
 
 def _retroactive_rate(plan, bands, total, target, digits):
@@ -499,39 +526,12 @@ def _retroactive_rate(plan, bands, total, target, digits):
 
 def _commission_drafts(plan, lines, total, target, digits, warnings):
     """One draft per source line, in walk order."""
-    rule = "flat" if plan.tier_basis == "none" else "tier"
-    if plan.tier_basis == "none":
-        tiers = (Tier(ZERO, None, plan.rate),)
-    else:
-        tiers = plan.tiers
-    no_target = plan.tier_basis == "attainment" and target is None
-    if no_target:
-        warnings.append("No target: attainment tiers pay nothing.")
-    accelerate = target is not None and plan.accelerator > 1
-    if target is None and plan.accelerator > 1:
-        warnings.append("No target: the accelerator is ignored.")
-    graduated = plan.tier_basis == "none" or plan.tier_mode == "graduated"
-    bands = None
-    if not no_target:
-        bands = _bands(
-            tiers, plan.tier_basis, target, plan.accelerator, split=accelerate and graduated
-        )
-    if bands and not graduated:
-        retro_rate, retro_note = _retroactive_rate(plan, bands, total, target, digits)
+    rule = _LineRule(plan, total, target, digits, warnings)
     drafts = []
     cumulative = ZERO
     for line in lines:
-        start, cumulative = cumulative, cumulative + line.base
-        draft = _override_draft(line, plan, digits)
-        if draft is None and bands is None:
-            note = "No target: attainment tiers pay nothing"
-            draft = _Draft("commission", line.key, rule, line.base, ZERO, ZERO, note)
-        elif draft is None and graduated:
-            draft = _graduated_draft(line, start, bands, rule, plan, digits)
-        elif draft is None:
-            amount = line.base * retro_rate / HUNDRED
-            draft = _Draft("commission", line.key, rule, line.base, retro_rate, amount, retro_note)
-        drafts.append(draft)
+        drafts.append(rule.pay(line, cumulative))
+        cumulative += line.base
     return drafts
 
 
