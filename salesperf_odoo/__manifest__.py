@@ -19,6 +19,7 @@
         "data/salesperf_completeness_rule_data.xml",
         "data/salesperf_cron_data.xml",
         "report/salesperf_sale_fact_views.xml",
+        "report/salesperf_invoice_fact_views.xml",
         "report/salesperf_activity_fact_views.xml",
         "report/salesperf_performance_views.xml",
         # the import action is referenced by the imported sales list
@@ -33,6 +34,9 @@
         "views/salesperf_target_views.xml",
         "views/crm_lead_views.xml",
         "views/crm_team_views.xml",
+        "views/sale_order_views.xml",
+        "views/salesperf_commission_plan_views.xml",
+        "views/salesperf_commission_statement_views.xml",
         # menus last: they point to the actions above
         "views/salesperf_menus.xml",
     ],

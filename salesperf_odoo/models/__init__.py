@@ -2,6 +2,8 @@ from . import crm_team
 from . import res_company
 from . import res_config_settings
 from . import res_users_settings
+from . import salesperf_commission_source
+from . import salesperf_commission_split
 from . import salesperf_completeness_rule
 from . import salesperf_demo
 from . import salesperf_external_sale
@@ -9,3 +11,6 @@ from . import salesperf_kpi
 from . import salesperf_target
 from . import salesperf_target_milestone
 from . import salesperf_target_panel
+from . import salesperf_commission_plan
+from . import salesperf_commission_statement
+from . import salesperf_commission_dispute

@@ -1,3 +1,4 @@
 from . import salesperf_activity_fact
+from . import salesperf_invoice_fact
 from . import salesperf_performance
 from . import salesperf_sale_fact

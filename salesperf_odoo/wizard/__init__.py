@@ -3,3 +3,4 @@ from . import salesperf_kpi_review
 from . import salesperf_ranking
 from . import salesperf_target_revision
 from . import salesperf_target_split
+from . import salesperf_commission_compute
