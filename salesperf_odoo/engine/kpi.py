@@ -19,6 +19,7 @@ MEASURES = (
     "margin",
     "quantity",
     "orders",
+    "invoiced_revenue",
     "customers",
     "new_customers",
     "returning_customers",
@@ -103,6 +104,14 @@ KPI_DEFINITIONS = (
         "one sold line in the period.",
     ),
     KpiDefinition("average_order_value", "Average order value", "monetary", "revenue / orders."),
+    KpiDefinition(
+        "invoiced_revenue",
+        "Invoiced revenue",
+        "monetary",
+        "Sum of the untaxed amount of the product lines of posted customer invoices minus "
+        "credit notes dated (invoice date) in the period, in company currency at the rate of "
+        "the invoice date, credited to the invoice's salesperson.",
+    ),
     KpiDefinition(
         "quantity",
         "Quantity",
@@ -229,6 +238,7 @@ def derive_kpis(measures):
         "margin_percent": ratio(m["margin"], m["revenue"], 100),
         "orders": m["orders"],
         "average_order_value": ratio(m["revenue"], m["orders"]),
+        "invoiced_revenue": m["invoiced_revenue"],
         "quantity": m["quantity"],
         "customers": m["customers"],
         "new_customers": m["new_customers"],

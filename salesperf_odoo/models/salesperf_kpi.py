@@ -176,6 +176,7 @@ class SalesperfKpi(models.AbstractModel):
                 ("revenue", "margin", "margin_percent", "quantity"), self._details_sales
             ),
             **dict.fromkeys(("orders", "average_order_value"), self._details_orders),
+            "invoiced_revenue": self._details_invoiced,
             **dict.fromkeys(("customers", "repeat_purchase_rate"), self._details_customers),
             "new_customers": self._details_new_customers,
             "returning_customers": self._details_returning_customers,
@@ -235,6 +236,20 @@ class SalesperfKpi(models.AbstractModel):
         return self._details_sales(
             period, company, entity_domain, context={"group_by": ["source", "order_name"]}
         )
+
+    @api.model
+    def _details_invoiced(self, period, company, entity_domain):
+        return {
+            "res_model": "salesperf.invoice.fact",
+            "views": [
+                (self.env.ref("salesperf_odoo.salesperf_invoice_fact_view_list").id, "list"),
+                (self.env.ref("salesperf_odoo.salesperf_invoice_fact_view_pivot").id, "pivot"),
+            ],
+            "search_view_id": [
+                self.env.ref("salesperf_odoo.salesperf_invoice_fact_view_search").id
+            ],
+            "domain": [*self._fact_domain(period, company), *entity_domain],
+        }
 
     @api.model
     def _details_customers(self, period, company, entity_domain, customer_domain=()):
@@ -414,6 +429,7 @@ class SalesperfKpi(models.AbstractModel):
         ``method(period, dimension, companies) -> {key: {measure: value}}``."""
         return [
             (self._measure_sales, {"revenue", "margin", "quantity", "orders"}),
+            (self._measure_invoiced, {"invoiced_revenue"}),
             (
                 self._measure_customers,
                 {
@@ -525,6 +541,20 @@ class SalesperfKpi(models.AbstractModel):
             key: {"revenue": revenue, "margin": margin, "quantity": quantity, "orders": orders}
             for key, _extra, (revenue, margin, quantity, orders) in self._grouped(
                 facts, self._sale_fact_domain(period, companies), dimension, aggregates
+            )
+        }
+
+    @api.model
+    def _measure_invoiced(self, period, dimension, companies):
+        """Invoiced revenue: the invoice facts, whose date (the invoice date)
+        is a calendar day already, read in one grouped query."""
+        return {
+            key: {"invoiced_revenue": revenue}
+            for key, _extra, (revenue,) in self._grouped(
+                self.env["salesperf.invoice.fact"],
+                self._fact_domain(period, companies),
+                dimension,
+                ["revenue:sum"],
             )
         }
 

@@ -198,6 +198,8 @@ class TestKpiDetails(SalesperfKpiCommon):
                 ),
                 ("salesperf.sale.fact", 3),
             ),
+            # no invoice in these data: the invoice facts list nothing
+            "invoiced_revenue": ("salesperf.invoice.fact", 0),
             # Bolt's line of 20 March; Acme's two lines of 10 March
             "new_customers": ("salesperf.sale.fact", 1),
             "returning_customers": ("salesperf.sale.fact", 2),
