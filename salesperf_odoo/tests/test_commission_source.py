@@ -523,3 +523,34 @@ class TestCommissionSource(SalesperfCommon):
             [(line["document"], line["date"], line["amount"]) for line in sources[self.sonia.id]],
             [(payment.move_id.name, date(2025, 3, 20), 200.0)],
         )
+
+    # ------------------------------------------------------------
+    # SCALE
+    # ------------------------------------------------------------
+
+    def test_one_query_whatever_the_number_of_lines(self):
+        def assert_one_query(basis):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            with self.assertQueryCount(__system__=1):
+                return self._sources(MARCH, basis)
+
+        x, y = self.product_x, self.product_y
+        order = self._create_order(
+            self.sonia, self.customer_a, date(2025, 3, 3), [(x, 1, 100.0, 30.0)]
+        )
+        self._pay(self._invoice(order, date(2025, 3, 4)), 100.0, date(2025, 3, 5))
+        for basis in ("ordered", "invoiced", "collected"):
+            with self.subTest(basis=basis):
+                self.assertEqual(len(assert_one_query(basis)[self.sonia.id]), 1)
+        for user in (self.sonia, self.sam, self.tom):
+            order = self._create_order(
+                user, self.customer_b, date(2025, 3, 10), [(x, 2, 100.0, 30.0), (y, 3, 40.0, 25.0)]
+            )
+            self._pay(self._invoice(order, date(2025, 3, 11)), 320.0, date(2025, 3, 12))
+        for basis in ("ordered", "invoiced", "collected"):
+            with self.subTest(basis=basis):
+                # Sonia 1 + 2 lines, Sam and Tom 2 each
+                self.assertEqual(
+                    [len(lines) for lines in assert_one_query(basis).values()], [3, 2, 2]
+                )
