@@ -37,6 +37,7 @@
         "views/sale_order_views.xml",
         "views/salesperf_commission_plan_views.xml",
         "views/salesperf_commission_statement_views.xml",
+        "report/salesperf_commission_statement_report.xml",
         # menus last: they point to the actions above
         "views/salesperf_menus.xml",
     ],

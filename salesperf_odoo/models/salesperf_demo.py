@@ -190,6 +190,7 @@ class SalesperfDemo(models.AbstractModel):
         leads = demo._demo_create_leads(rng, today, users, customers)
         demo._demo_create_activities(rng, today, leads)
         demo._demo_create_targets(users, teams)
+        demo._demo_create_commissions(users, products)
 
         _logger.info("Sales Performance demo: done in %.1f s", time.monotonic() - start)
         return True
@@ -991,3 +992,101 @@ class SalesperfDemo(models.AbstractModel):
             "Sales Performance demo: %s targets created",
             Target.search_count([("company_id", "=", company.id)]),
         )
+
+    # ------------------------------------------------------------
+    # Helpers: commissions
+    # ------------------------------------------------------------
+
+    @api.model
+    def _demo_create_commissions(self, users, products):
+        """A commission plan in use and one to try, and three months of
+        statements at every step of their life:
+
+        - "Field Sales": monthly, on sales ordered, graduated tiers on the
+          month's revenue (3 % up to 20,000, 5 % up to 60,000, 8 % above),
+          × 1.5 above 100 % of the target, services at 6 %, a 100 bonus per
+          new customer and 250 when the target is reached, capped at 15,000;
+          team leaders earn 0.5 % on their team's sales;
+        - "Cash Collected" (draft): 4 % of what customers paid, to compare
+          with the plan in use in the What-if;
+        - statements of the month before last paid, of last month approved by
+          the manager with one line disputed, of this month in draft.
+        """
+        company = self.env.company
+        people = self.env["res.users"].browse([user.id for user, _spec in users])
+        services = self.env["product.category"].search(
+            [("name", "=", "Professional Services")], limit=1
+        )
+        today = company._salesperf_today()
+        start = (today.replace(day=1) - relativedelta(years=1)).replace(month=1)
+        Plan = self.env["salesperf.commission.plan"]
+        field_sales = Plan.create(
+            {
+                "name": "Field Sales",
+                "company_id": company.id,
+                "period_kind": "month",
+                "basis": "ordered",
+                "measure": "revenue",
+                "tier_basis": "amount",
+                "tier_mode": "graduated",
+                "tier_ids": [
+                    Command.create({"lower": 0, "upper": 20_000, "rate": 3}),
+                    Command.create({"lower": 20_000, "upper": 60_000, "rate": 5}),
+                    Command.create({"lower": 60_000, "is_open": True, "rate": 8}),
+                ],
+                "accelerator": 1.5,
+                "cap": 15_000,
+                "manager_rate": 0.5,
+                "rate_ids": [
+                    Command.create({"kind": "category", "categ_id": services.id, "rate": 6})
+                ]
+                if services
+                else [],
+                "bonus_ids": [
+                    Command.create(
+                        {"name": "New customer", "condition": "new_customer", "amount": 100}
+                    ),
+                    Command.create(
+                        {"name": "Target reached", "condition": "target_reached", "amount": 250}
+                    ),
+                ],
+                "assignment_ids": [
+                    Command.create({"user_id": person.id, "date_from": start}) for person in people
+                ],
+            }
+        )
+        field_sales.action_activate()
+        Plan.create(
+            {
+                "name": "Cash Collected",
+                "company_id": company.id,
+                "period_kind": "month",
+                "basis": "collected",
+                "measure": "revenue",
+                "rate": 4,
+            }
+        )
+        Statement = self.env["salesperf.commission.statement"]
+        month = today.replace(day=1)
+        before_last, last = month - relativedelta(months=2), month - relativedelta(months=1)
+        for day in (before_last, last, month):
+            Statement._compute_period(company, day)
+        statements = Statement.search([("company_id", "=", company.id)])
+        paid = statements.filtered(lambda s: s.date_from == before_last)
+        paid.action_confirm()
+        paid.action_approve_manager()
+        paid.action_approve()
+        paid.action_mark_paid()
+        approved = statements.filtered(lambda s: s.date_from == last)
+        approved.action_confirm()
+        approved.action_approve_manager()
+        disputed = approved.filtered("line_ids")[:1]
+        if disputed:
+            self.env["salesperf.commission.dispute"].with_user(disputed.user_id).create(
+                {
+                    "line_id": disputed.line_ids[0].id,
+                    "reason": "This order was shared with a colleague: "
+                    "I was told I would get half of it, not all of it.",
+                }
+            )
+        _logger.info("Sales Performance demo: %s commission statements", len(statements))

@@ -49,7 +49,8 @@ class SalesperfTarget(models.Model):
             [{"id", "metric", "label", "company", "currency_id", "draft",
             "target", "actual", "attainment", "gap", "status",
             "status_label", "coverage", "monetary"}]}], "currencies": {id:
-            {"symbol", "position", "digits"}}, "folded", "settings_id"}``
+            {"symbol", "position", "digits"}}, "commission" (see
+            :meth:`_pipeline_panel_commission`), "folded", "settings_id"}``
         """
         choices, default = self._pipeline_panel_choices()
         choice = default
@@ -76,6 +77,10 @@ class SalesperfTarget(models.Model):
         # every internal user has settings from the start (mail reads them at
         # each page load): this only finds them
         settings = self.env["res.users.settings"]._find_or_create_for_user(self.env.user)
+        commission = self._pipeline_panel_commission(choice)
+        currencies = targets.company_id.currency_id | self.env.company.currency_id
+        if commission:
+            currencies |= self.env["res.currency"].browse(commission["currency_id"])
         return {
             "title": choice["name"],
             "choice": {"scope": choice["scope"], "id": choice["id"]},
@@ -100,10 +105,40 @@ class SalesperfTarget(models.Model):
                     "position": currency.position,
                     "digits": currency.decimal_places,
                 }
-                for currency in targets.company_id.currency_id | self.env.company.currency_id
+                for currency in currencies
             },
+            "commission": commission,
             "folded": settings.salesperf_pipeline_goals_folded,
             "settings_id": settings.id,
+        }
+
+    @api.model
+    def _pipeline_panel_commission(self, choice):
+        """The user's own latest commission statement of the current company,
+        when the panel shows their own goals: ``{"id", "amount",
+        "currency_id", "period", "state"}`` or ``False``. Read with the
+        user's own rights: a statement is only ever shown to its salesperson
+        here, whoever else may read it."""
+        if choice["scope"] != "user" or choice["id"] != self.env.uid:
+            return False
+        statement = self.env["salesperf.commission.statement"].search(
+            [
+                ("user_id", "=", self.env.uid),
+                ("company_id", "=", self.env.company.id),
+                ("state", "!=", "cancel"),
+            ],
+            order="date_from desc, id desc",
+            limit=1,
+        )
+        if not statement:
+            return False
+        states = dict(statement._fields["state"]._description_selection(self.env))
+        return {
+            "id": statement.id,
+            "amount": statement.total_amount,
+            "currency_id": statement.currency_id.id,
+            "period": statement._period_label(),
+            "state": states[statement.state],
         }
 
     @api.model

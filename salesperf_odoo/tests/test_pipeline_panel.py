@@ -215,6 +215,36 @@ class TestPipelinePanel(PipelinePanelCommon):
         action = self.sonia_revenue.with_user(self.sam).action_view_actual()
         self.assertIn(("user_id", "=", self.sonia.id), action["domain"])
 
+    def test_salesperson_sees_her_own_commission_only(self):
+        """A flat 10 % plan on sales ordered: March's statements pay Sonia
+        500 × 10 % = 50.00 and Sam 400 × 10 % = 40.00. Each sees their own
+        in the panel; a leader looking at his team's or a member's
+        goals sees no commission, nor does a director."""
+        plan = self.env["salesperf.commission.plan"].create(
+            {
+                "name": "Flat 10",
+                "company_id": self.company.id,
+                "rate": 10,
+                "assignment_ids": [
+                    Command.create({"user_id": user.id, "date_from": date(2025, 1, 1)})
+                    for user in (self.sonia, self.sam)
+                ],
+            }
+        )
+        plan.action_activate()
+        self.env["salesperf.commission.statement"]._compute_period(self.company, date(2025, 3, 1))
+
+        commission = self._panel(self.sonia)["commission"]
+        self.assertAlmostEqual(commission["amount"], 50.0, places=2)
+        self.assertEqual(commission["currency_id"], self.company.currency_id.id)
+        # Sam leads North: his panel opens on the team's goals, no commission
+        self.assertFalse(self._panel(self.sam)["commission"])
+        own = self._panel(self.sam, scope="user", owner_id=self.sam.id)["commission"]
+        self.assertAlmostEqual(own["amount"], 40.0, places=2)
+        self.assertFalse(self._panel(self.sam, scope="user", owner_id=self.sonia.id)["commission"])
+        self.assertFalse(self._panel(self.lena, scope="user", owner_id=self.sonia.id)["commission"])
+        self.assertFalse(self._panel(self.tom)["commission"])
+
     def test_folded_is_remembered_per_user(self):
         self.assertFalse(self._panel(self.sonia)["folded"])
         settings_id = self._panel(self.sonia)["settings_id"]

@@ -141,7 +141,10 @@ export class PipelineGoals extends Component {
 
     /** Shown with a goal, or with someone else to choose. */
     get visible() {
-        return Boolean(this.panel) && (this.goals.length > 0 || this.choices.length > 0);
+        return (
+            Boolean(this.panel) &&
+            (this.goals.length > 0 || this.choices.length > 0 || Boolean(this.panel.commission))
+        );
     }
 
     /** Goals of several companies name their company on the card. */
@@ -260,6 +263,25 @@ export class PipelineGoals extends Component {
         } else {
             ev.target.value = this.currentKey;
         }
+    }
+
+    /** The user's latest commission statement, in short. */
+    get commissionLabel() {
+        const commission = this.panel.commission;
+        const { symbol, position, digits } = this.panel.currencies[commission.currency_id];
+        const amount = formatFloat(commission.amount || 0, { digits: [16, digits] });
+        const money = position === "after" ? `${amount}${nbsp}${symbol}` : `${symbol}${nbsp}${amount}`;
+        return _t("Commission %(period)s: %(amount)s", { period: commission.period, amount: money });
+    }
+
+    get commissionTitle() {
+        return _t("Your commission statement (%(state)s): open your statements", {
+            state: this.panel.commission.state,
+        });
+    }
+
+    async onCommissionClick() {
+        await this.action.doAction("salesperf_odoo.salesperf_commission_statement_action_mine");
     }
 
     async onGoalClick(goal) {
