@@ -1,4 +1,5 @@
 from . import test_authority
+from . import test_commission_source
 from . import test_external_sale_import
 from . import test_external_sale_import_wizard
 from . import test_kpi
