@@ -64,7 +64,7 @@ class SalesperfCommissionSource(models.AbstractModel):
           ``account.partial.reconcile``)
         - ``document`` (str): the order, invoice or payment name
         - ``origin`` (str): what the document settles: the invoice of a
-          payment, else ``""``
+          payment, the invoice a credit note reverses, else ``""``
         - ``date`` (date): company-local
         - ``amount`` (float): credited revenue or margin (``measure``) in
           company currency, after the split share
@@ -239,7 +239,8 @@ class SalesperfCommissionSource(models.AbstractModel):
                 'account.move.line' AS source_model,
                 facts.id AS source_id,
                 facts.move_name AS document,
-                '' AS origin,
+                -- a credit note names the invoice it reverses
+                COALESCE(reversed.name, '') AS origin,
                 facts.date AS date,
                 facts.revenue AS revenue,
                 facts.margin AS margin,
@@ -250,8 +251,11 @@ class SalesperfCommissionSource(models.AbstractModel):
                 'account.move,' || facts.move_id AS order_key,
                 facts.user_id AS user_id,
                 facts.order_id AS order_id
-            FROM (%s) facts""",
+            FROM (%s) facts
+            JOIN account_move move ON move.id = facts.move_id
+            LEFT JOIN account_move reversed ON reversed.id = move.reversed_entry_id%s""",
             facts_query,
+            self._commission_flush(self.env["account.move"], ["reversed_entry_id", "name"]),
         )
         return lines, self._commission_first_invoice_dates(company, date_to)
 

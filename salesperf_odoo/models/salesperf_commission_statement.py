@@ -466,6 +466,7 @@ class SalesperfCommissionStatement(models.Model):
             self._prepare_row(row, user_segments, sources, targets)
             rows.append(row)
         if not expected:
+            self._link_refunds(company, rows)
             self._prepare_adjustments(company, rows)
         for row in rows:
             if row["status"] != "frozen" and not row["lines"] and not row["reason"]:
@@ -539,6 +540,49 @@ class SalesperfCommissionStatement(models.Model):
         }
 
     @api.model
+    def _link_refunds(self, company, rows):
+        """Link each credit note line (invoiced basis) to the earlier
+        statement of the same salesperson that paid on the invoice it
+        reverses: the refund is a clawback of that statement, paid back in
+        this one."""
+        wanted = {
+            (row["user"].id, values["origin"])
+            for row in rows
+            for values in row["lines"]
+            if values.get("origin") and values["base"] < 0
+        }
+        if not wanted:
+            return
+        paid = (
+            self.env["salesperf.commission.line"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("user_id", "in", list({user_id for user_id, _origin in wanted})),
+                    ("document", "in", list({origin for _user_id, origin in wanted})),
+                    ("kind", "=", "commission"),
+                    ("statement_id.state", "!=", "cancel"),
+                ],
+                order="date desc, id desc",
+            )
+        )
+        by_origin = {}
+        for line in paid:
+            by_origin.setdefault((line.user_id.id, line.document), line.statement_id)
+        for row in rows:
+            for values in row["lines"]:
+                statement = by_origin.get((row["user"].id, values.get("origin")))
+                if values["base"] < 0 and statement and statement.date_from < row["period"].start:
+                    values["reversed_statement_id"] = statement.id
+                    values["note"] = _(
+                        "%(note)s Credit note of %(invoice)s, paid in %(statement)s.",
+                        note=values["note"] or "",
+                        invoice=values["origin"],
+                        statement=statement.name,
+                    ).strip()
+
+    @api.model
     def _engine_line(self, line):
         return engine.SourceLine(
             key=line["key"],
@@ -588,6 +632,7 @@ class SalesperfCommissionStatement(models.Model):
             "source_model": source.get("source_model"),
             "source_id": source.get("source_id"),
             "document": source.get("document"),
+            "origin": source.get("origin") or False,
             "date": source.get("date") or end,
             "product_id": source.get("product_id"),
             "partner_id": source.get("partner_id"),
@@ -928,6 +973,16 @@ class SalesperfCommissionLine(models.Model):
     )
     corrected_line_id = fields.Many2one(
         "salesperf.commission.line", string="Corrects Line", ondelete="set null"
+    )
+    origin = fields.Char(
+        string="Origin Document",
+        help="What the document settles: the invoice a payment pays or a credit note reverses.",
+    )
+    reversed_statement_id = fields.Many2one(
+        "salesperf.commission.statement",
+        string="Claws Back",
+        ondelete="set null",
+        help="A credit note's line: the earlier statement that paid on the invoice it reverses.",
     )
     dispute_ids = fields.One2many("salesperf.commission.dispute", "line_id")
     has_open_dispute = fields.Boolean(compute="_compute_has_open_dispute")
