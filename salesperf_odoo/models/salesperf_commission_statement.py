@@ -479,6 +479,10 @@ class SalesperfCommissionStatement(models.Model):
         target = targets.get((period.start, period.end, user.id, row["plan"].measure))
         base_total = Decimal(0)
         notes = []
+        # numbered over the whole statement: two segments may each have a
+        # line of the same rule (a target bonus, a team override, a cap),
+        # and every line needs its own key for later corrections
+        occurrences = defaultdict(int)
         for plan, start, end in user_segments:
             source_lines = [
                 line
@@ -502,7 +506,6 @@ class SalesperfCommissionStatement(models.Model):
             by_order = {}
             for line in source_lines:
                 by_order.setdefault(line["order_key"], line)
-            occurrences = defaultdict(int)
             for result_line in result.lines:
                 values = self._line_values(result_line, plan, by_key, by_order, end)
                 if result_line.kind == "commission":
