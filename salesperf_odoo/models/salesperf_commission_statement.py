@@ -494,7 +494,9 @@ class SalesperfCommissionStatement(models.Model):
                 # a plan in force for part of the period gets the calendar-day
                 # share of the period's target
                 segment_target = target * Decimal((end - start).days + 1) / Decimal(period.days)
-            team_bases = self._team_bases(plan, user, sources[period, plan.basis, plan.measure])
+            team_bases = self._team_bases(
+                plan, user, sources[period, plan.basis, plan.measure], start, end
+            )
             result = engine.compute_commission(
                 plan._commission_spec(),
                 [self._engine_line(line) for line in source_lines],
@@ -600,9 +602,11 @@ class SalesperfCommissionStatement(models.Model):
         )
 
     @api.model
-    def _team_bases(self, plan, user, user_sources):
+    def _team_bases(self, plan, user, user_sources, date_from, date_to):
         """``[(team key, base)]`` of the teams ``user`` leads, for the manager
-        override: their members' credited sales, the leader's own excluded."""
+        override: their members' credited sales dated in ``[date_from,
+        date_to]`` (the days ``plan`` is the leader's), the leader's own
+        excluded."""
         if not plan.manager_rate:
             return []
         teams = self.env["crm.team"].sudo().search([("user_id", "=", user.id)])
@@ -614,7 +618,7 @@ class SalesperfCommissionStatement(models.Model):
                     for user_id, lines in user_sources.items()
                     if user_id != user.id
                     for line in lines
-                    if line.get("team_id") == team.id
+                    if line.get("team_id") == team.id and date_from <= line["date"] <= date_to
                 ),
                 Decimal(0),
             )
