@@ -8,10 +8,11 @@ from .salesperf_commission_statement import COMMISSION_MANAGER
 class SalesperfCommissionDispute(models.Model):
     """A salesperson's question on a statement line, and its answer.
 
-    Raised by the statement's salesperson, answered and resolved by a leader
-    of their team or a Commission Manager; while open, it blocks the final
-    approval of the statement. Both sides see it, and the statement's
-    chatter keeps each step.
+    Raised by the statement's salesperson once the statement is confirmed
+    (a draft's lines are replaced at each computation), answered and
+    resolved by a leader of their team or a Commission Manager; while open,
+    it blocks the final approval of the statement. Both sides see it, and
+    the statement's chatter keeps each step.
     """
 
     _name = "salesperf.commission.dispute"
@@ -41,7 +42,14 @@ class SalesperfCommissionDispute(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         is_manager = self.env.user.has_group(COMMISSION_MANAGER)
+        # check what will be written, the context's defaults included: the
+        # dispute form sends its line as one
+        vals_list = [self._add_missing_default_values(vals) for vals in vals_list]
         for vals in vals_list:
+            if vals.get("state", "open") != "open" or any(
+                vals.get(fname) for fname in ("answer", "resolved_by_id", "resolved_on")
+            ):
+                raise AccessError(_("A dispute is raised open: only resolving it answers it."))
             if not (vals.get("reason") or "").strip():
                 raise UserError(_("Say why you dispute this line."))
             line = self.env["salesperf.commission.line"].browse(vals.get("line_id"))
@@ -49,6 +57,16 @@ class SalesperfCommissionDispute(models.Model):
             statement = line.statement_id
             if statement.user_id != self.env.user and not is_manager:
                 raise AccessError(_("Only the salesperson of a statement disputes its lines."))
+            if statement.state == "draft":
+                # a draft's lines are replaced at each computation: a dispute
+                # on one would vanish with it
+                raise UserError(
+                    _(
+                        "%(statement)s is still a draft: its lines change at each "
+                        "computation. Dispute them once it is confirmed.",
+                        statement=statement.name,
+                    )
+                )
             if statement.state in ("paid", "cancel"):
                 raise UserError(
                     _(
@@ -99,7 +117,9 @@ class SalesperfCommissionDispute(models.Model):
             }
         )
         for dispute in self:
-            dispute.statement_id.message_post(
+            # sudo: rights were checked above; a team leader cannot write the
+            # statement, which posting on it requires
+            dispute.statement_id.sudo().message_post(
                 body=_(
                     "Dispute on %(line)s resolved by %(user)s: %(answer)s",
                     line=dispute.line_id.document or dispute.line_id.rule_label,
