@@ -255,6 +255,18 @@ class SalesperfCommissionStatement(models.Model):
 
     def action_cancel(self):
         self._check_commission_manager()
+        self._check_not_adjusted()
+        self._set_state("cancel", ("draft", "confirmed", "approved_manager"))
+
+    def action_reset_to_draft(self):
+        self._check_commission_manager()
+        # recomputed as a draft, the statement would itself take back what
+        # a later statement's adjustment already took back
+        self._check_not_adjusted()
+        self._set_state("draft", ("confirmed", "cancel"))
+
+    def _check_not_adjusted(self):
+        """Refuse when a live statement holds adjustments of these."""
         adjusted = self.env["salesperf.commission.line"].search_count(
             [
                 ("corrected_statement_id", "in", self.ids),
@@ -266,11 +278,6 @@ class SalesperfCommissionStatement(models.Model):
             raise UserError(
                 _("Later statements adjust this one: cancel those adjustments' statements first.")
             )
-        self._set_state("cancel", ("draft", "confirmed", "approved_manager"))
-
-    def action_reset_to_draft(self):
-        self._check_commission_manager()
-        self._set_state("draft", ("confirmed", "cancel"))
 
     def action_recompute(self):
         """Recompute these draft statements from the current sales."""
