@@ -263,6 +263,15 @@ class SalesperfCommissionStatement(models.Model):
         # recomputed as a draft, the statement would itself take back what
         # a later statement's adjustment already took back
         self._check_not_adjusted()
+        disputed = self.filtered("open_dispute_count")
+        if disputed:
+            # recomputing the draft replaces its lines, disputed ones included
+            raise UserError(
+                _(
+                    "%(statement)s has open disputes: answer them before taking it back to draft.",
+                    statement=disputed[0].name,
+                )
+            )
         self._set_state("draft", ("confirmed", "cancel"))
 
     def _check_not_adjusted(self):
