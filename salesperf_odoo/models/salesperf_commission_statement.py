@@ -272,7 +272,42 @@ class SalesperfCommissionStatement(models.Model):
                     statement=disputed[0].name,
                 )
             )
+        self._check_period_free()
         self._set_state("draft", ("confirmed", "cancel"))
+
+    def _check_period_free(self):
+        """Refuse to bring cancelled statements back beside a live one of
+        their salesperson and period (the unique index would refuse it at
+        the end of the request, with no clear message)."""
+        cancelled = self.filtered(lambda s: s.state == "cancel")
+        if not cancelled:
+            return
+        keys = [(s.company_id.id, s.user_id.id, s.date_from, s.date_to) for s in cancelled]
+        # sudo: the index counts every live statement, whichever companies
+        # the user has selected; only whether one exists leaves this search
+        live = self.sudo().search(
+            [
+                ("company_id", "in", cancelled.company_id.ids),
+                ("user_id", "in", cancelled.user_id.ids),
+                ("date_from", "in", [key[2] for key in keys]),
+                ("state", "!=", "cancel"),
+                ("id", "not in", self.ids),
+            ]
+        )
+        taken = {(s.company_id.id, s.user_id.id, s.date_from, s.date_to) for s in live}
+        seen = set()
+        for statement, key in zip(cancelled, keys, strict=True):
+            if key in taken or key in seen:
+                raise UserError(
+                    _(
+                        "%(user)s already has a statement for %(period)s: cancel it before "
+                        "taking %(statement)s back to draft.",
+                        user=statement.user_id.name,
+                        period=statement._period_label(),
+                        statement=statement.name,
+                    )
+                )
+            seen.add(key)
 
     def _check_not_adjusted(self):
         """Refuse when a live statement holds adjustments of these."""
