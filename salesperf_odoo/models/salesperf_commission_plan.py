@@ -173,16 +173,7 @@ class SalesperfCommissionPlan(models.Model):
 
     @api.depends("assignment_ids")
     def _compute_statement_count(self):
-        groups = (
-            self.env["salesperf.commission.statement"]
-            .sudo()
-            ._read_group(
-                [("plan_id", "in", self.ids), ("state", "not in", ("draft", "cancel"))],
-                ["plan_id"],
-                ["__count"],
-            )
-        )
-        used = {plan.id: count for plan, count in groups}
+        used = self._used_ids()
         counts = dict(
             self.env["salesperf.commission.statement"]._read_group(
                 [("plan_id", "in", self.ids)], ["plan_id"], ["__count"]
@@ -190,7 +181,28 @@ class SalesperfCommissionPlan(models.Model):
         )
         for plan in self:
             plan.statement_count = counts.get(plan, 0)
-            plan.is_used = bool(used.get(plan.id))
+            plan.is_used = plan.id in used
+
+    def _used_ids(self):
+        """Ids of the plans of ``self`` that paid lines of a statement past
+        draft, or are its plan: a plan in force for part of a period pays
+        lines of a statement whose plan is the period's last one."""
+        closed = ("draft", "cancel")
+        # sudo: whether any statement (of anyone) used the plan, nothing else
+        # leaves these queries
+        statements = (
+            self.env["salesperf.commission.statement"]
+            .sudo()
+            ._read_group([("plan_id", "in", self.ids), ("state", "not in", closed)], ["plan_id"])
+        )
+        lines = (
+            self.env["salesperf.commission.line"]
+            .sudo()
+            ._read_group(
+                [("plan_id", "in", self.ids), ("statement_id.state", "not in", closed)], ["plan_id"]
+            )
+        )
+        return {plan.id for [plan] in statements + lines}
 
     # ------------------------------------------------------------
     # CONSTRAINTS
@@ -266,7 +278,10 @@ class SalesperfCommissionPlan(models.Model):
         return super().write(vals)
 
     def _check_rules_editable(self):
-        used = self.filtered("is_used")
+        # read now, not from the cache: a statement may have been confirmed
+        # since is_used was computed
+        used_ids = self._used_ids()
+        used = self.filtered(lambda plan: plan.id in used_ids)
         if used:
             raise UserError(
                 _(
