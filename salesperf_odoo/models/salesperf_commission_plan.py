@@ -406,8 +406,34 @@ class SalesperfCommissionPlan(models.Model):
         return new
 
 
+class SalesperfCommissionPlanRule(models.AbstractModel):
+    """A line of a plan's rules (tier, rate, bonus). Written on its own (an
+    editable list, an import, a call on its model) as well as through its
+    plan, so it keeps the plan's lock: once a statement past draft used the
+    plan, its lines no longer change either."""
+
+    _name = "salesperf.commission.plan.rule"
+    _description = "Commission Plan Rule Line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        plan_ids = {vals.get("plan_id") for vals in vals_list} - {None, False}
+        self.env["salesperf.commission.plan"].browse(plan_ids)._check_rules_editable()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        plans = self.plan_id | self.env["salesperf.commission.plan"].browse(vals.get("plan_id"))
+        plans._check_rules_editable()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used_plan(self):
+        self.plan_id._check_rules_editable()
+
+
 class SalesperfCommissionTier(models.Model):
     _name = "salesperf.commission.tier"
+    _inherit = ["salesperf.commission.plan.rule"]
     _description = "Commission Tier"
     _order = "plan_id, lower, id"
 
@@ -424,6 +450,7 @@ class SalesperfCommissionTier(models.Model):
 
 class SalesperfCommissionRate(models.Model):
     _name = "salesperf.commission.rate"
+    _inherit = ["salesperf.commission.plan.rule"]
     _description = "Commission Rate by Product or Category"
     _order = "plan_id, kind desc, id"
 
@@ -450,6 +477,7 @@ class SalesperfCommissionRate(models.Model):
 
 class SalesperfCommissionBonus(models.Model):
     _name = "salesperf.commission.bonus"
+    _inherit = ["salesperf.commission.plan.rule"]
     _description = "Commission Bonus"
     _order = "plan_id, id"
 
