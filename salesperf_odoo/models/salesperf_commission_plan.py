@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -170,6 +171,13 @@ class SalesperfCommissionPlan(models.Model):
         compute="_compute_statement_count",
         help="A statement past draft used this version: its rules are frozen.",
     )
+    rules_spec = fields.Text(
+        string="Rules as Computed",
+        compute="_compute_rules_spec",
+        store=True,
+        help="Technical: the rules as the computing reads them. Recomputed once the tiers, "
+        "rates and bonuses of a request are all written, and then checked as a whole.",
+    )
 
     @api.depends("assignment_ids")
     def _compute_statement_count(self):
@@ -182,6 +190,34 @@ class SalesperfCommissionPlan(models.Model):
         for plan in self:
             plan.statement_count = counts.get(plan, 0)
             plan.is_used = plan.id in used
+
+    @api.depends(
+        "rate",
+        "tier_basis",
+        "tier_mode",
+        "accelerator",
+        "threshold",
+        "threshold_basis",
+        "cap",
+        "manager_rate",
+        "tier_ids.lower",
+        "tier_ids.upper",
+        "tier_ids.is_open",
+        "tier_ids.rate",
+        "rate_ids.kind",
+        "rate_ids.product_id",
+        "rate_ids.categ_id",
+        "rate_ids.rate",
+        "bonus_ids.condition",
+        "bonus_ids.product_id",
+        "bonus_ids.amount",
+    )
+    def _compute_rules_spec(self):
+        for plan in self:
+            spec = plan._commission_spec()
+            # the bonuses' labels are translated text, not rules
+            spec = replace(spec, bonuses=tuple(replace(b, label="") for b in spec.bonuses))
+            plan.rules_spec = repr(spec)
 
     def _used_ids(self):
         """Ids of the plans of ``self`` that paid lines of a statement past
@@ -228,6 +264,14 @@ class SalesperfCommissionPlan(models.Model):
                 raise ValidationError(
                     _("Commission plan %(plan)s: %(error)s", plan=plan.name, error=str(error))
                 ) from error
+
+    @api.constrains("rules_spec")
+    def _check_rules_spec(self):
+        """The rules again once a request's tiers, rates and bonuses are all
+        written, however they were (through the plan, or each on its own):
+        checking each line as it is written would refuse a valid plan met
+        half-edited, e.g. two tiers' bounds moved one after the other."""
+        self._check_rules()
 
     def _commission_spec(self):
         """The engine's :class:`engine.commission.PlanSpec` of this plan."""
