@@ -553,7 +553,8 @@ class SalesperfCommissionStatement(models.Model):
                 [self._engine_line(line) for line in source_lines],
                 target=segment_target,
                 team_bases=team_bases,
-                digits=self.env.company.currency_id.decimal_places,
+                # the statement's company, not the current one of whoever computes
+                digits=row["plan"].company_id.currency_id.decimal_places,
             )
             by_key = {line["key"]: line for line in source_lines}
             by_order = {}
