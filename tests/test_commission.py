@@ -89,16 +89,16 @@ def test_each_line_is_rounded_and_totals_are_sums_of_rounded_lines():
     assert result.total == 2
 
 
-def test_lines_are_walked_by_date_then_key_whatever_their_order():
+def test_lines_are_walked_by_date_then_in_the_order_given():
     plan = PlanSpec(tier_basis="amount", tiers=AMOUNT_TIERS)
-    # walk: line 1 (Jan 1) 0 → 6,000; then on Jan 2 ("sale.order.line", 2) < (…, 3):
-    # line 2 6,000 → 10,000; line 3 10,000 → 12,000
+    # walk: line 1 (Jan 1) 0 → 6,000; then Jan 2 in the order given, line 3
+    # before line 2: line 3 6,000 → 8,000; line 2 8,000 → 12,000
     given = [line(3, 2000, day=2), line(2, 4000, day=2), line(1, 6000, day=1)]
     result = compute_commission(plan, given)
-    assert [res.key[1] for res in result.lines] == [1, 2, 3]
-    # line 1: 6,000 × 5 % = 300; line 2: 4,000 × 5 % = 200; line 3: 2,000 × 8 % = 160
-    # (given in the order 3, 2, line 3 would have paid 2,000 × 5 % = 100)
-    assert amounts(result) == [D(300), D(200), D(160)]
+    assert [res.key[1] for res in result.lines] == [1, 3, 2]
+    # line 1: 6,000 × 5 % = 300; line 3: 2,000 × 5 % = 100;
+    # line 2: 2,000 × 5 % + 2,000 × 8 % = 100 + 160 = 260
+    assert amounts(result) == [D(300), D(100), D(260)]
 
 
 # ---------------------------------------------------------------------------

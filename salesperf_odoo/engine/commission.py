@@ -16,7 +16,8 @@ percentages (5 means 5 %).
 
 **Rules of** :func:`compute_commission`:
 
-1. *Order and measure.* Lines are walked in ``(date, key)`` order. The tier
+1. *Order and measure.* Lines are walked by date, the lines of one day in
+   the order they are given (the ORM gives them by document and line). The tier
    measure is the cumulative base of all the lines walked so far, overridden
    lines included. Amount tiers are bands of that amount; attainment tiers are
    bands of attainment, converted to amounts as ``bound × target / 100``.
@@ -635,10 +636,9 @@ def _source_lines(lines):
         if line.key in keys:
             raise PlanError(f"Two source lines have the same key {line.key!r}.")
         keys.add(line.key)
-    try:
-        return sorted(lines, key=lambda line: (line.date, line.key))
-    except TypeError:  # keys of different shapes: order them by their text
-        return sorted(lines, key=lambda line: (line.date, repr(line.key)))
+    # a stable sort: the lines of one day keep the caller's order (keys are
+    # opaque, and "line,100" sorts before "line,99" as text)
+    return sorted(lines, key=lambda line: line.date)
 
 
 def _target(target):

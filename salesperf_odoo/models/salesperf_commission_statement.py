@@ -7,7 +7,7 @@ from decimal import Decimal
 from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from ..engine import commission as engine
@@ -983,7 +983,14 @@ class SalesperfCommissionStatement(models.Model):
         for company in self.env["res.company"].search([]):
             today = company._salesperf_today()
             for day in (today.replace(day=1) - timedelta(days=1), today):
-                self.sudo()._compute_period(company, day)
+                # one company's or period's failure must not stop the others
+                try:
+                    with self.env.cr.savepoint():
+                        self.sudo()._compute_period(company, day)
+                except (UserError, ValidationError):
+                    _logger.exception(
+                        "Commission statements of %s around %s not computed", company.name, day
+                    )
 
 
 class SalesperfCommissionLine(models.Model):
