@@ -57,6 +57,10 @@ class SalesperfCommissionStatement(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "date_from desc, user_id"
     _check_company_auto = True
+    # salespeople and leaders comment on the statements they may read; the
+    # statement itself is written only by its workflow methods (as superuser,
+    # after checking who asks): nobody holds write access to it
+    _mail_post_access = "read"
 
     name = fields.Char(compute="_compute_name", store=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
