@@ -1,13 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 {
     "name": "Sales Performance",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "summary": "Sales facts, KPIs and targets per salesperson, team and company",
     "author": "salesperf_odoo contributors",
     "website": "https://github.com/salesperf-odoo/salesperf_odoo",
     "license": "LGPL-3",
-    "depends": ["sale_management", "crm", "sale_margin"],
+    "depends": ["sale_management", "crm", "sale_margin", "sale_crm"],
     "external_dependencies": {
         "python": ["pandas", "statsmodels", "xlsxwriter"],
     },
@@ -35,8 +35,14 @@
         "views/crm_lead_views.xml",
         "views/crm_team_views.xml",
         "views/sale_order_views.xml",
+        "views/crm_lead_commission_views.xml",
+        "views/sale_order_commission_views.xml",
+        # the what-if action is referenced by the plan form
+        "wizard/salesperf_commission_whatif_views.xml",
         "views/salesperf_commission_plan_views.xml",
         "views/salesperf_commission_statement_views.xml",
+        "wizard/salesperf_commission_export_views.xml",
+        "views/res_users_views.xml",
         "report/salesperf_commission_statement_report.xml",
         # menus last: they point to the actions above
         "views/salesperf_menus.xml",

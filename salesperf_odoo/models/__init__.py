@@ -1,7 +1,10 @@
+from . import crm_lead
 from . import crm_team
 from . import res_company
 from . import res_config_settings
+from . import res_users
 from . import res_users_settings
+from . import sale_order
 from . import salesperf_commission_source
 from . import salesperf_commission_split
 from . import salesperf_completeness_rule
@@ -14,3 +17,4 @@ from . import salesperf_target_panel
 from . import salesperf_commission_plan
 from . import salesperf_commission_statement
 from . import salesperf_commission_dispute
+from . import salesperf_commission_estimate

@@ -1,4 +1,5 @@
 from . import test_authority
+from . import test_commission_security
 from . import test_commission_source
 from . import test_external_sale_import
 from . import test_external_sale_import_wizard
@@ -19,3 +20,8 @@ from . import test_team_card
 from . import test_timezones
 from . import test_security
 from . import test_split_preview_tour
+from . import test_commission_statement
+from . import test_commission_refund
+from . import test_commission_export
+from . import test_commission_estimate
+from . import test_commission_flow

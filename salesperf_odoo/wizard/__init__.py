@@ -4,3 +4,5 @@ from . import salesperf_ranking
 from . import salesperf_target_revision
 from . import salesperf_target_split
 from . import salesperf_commission_compute
+from . import salesperf_commission_whatif
+from . import salesperf_commission_export
