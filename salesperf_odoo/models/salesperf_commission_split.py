@@ -125,6 +125,6 @@ class SaleOrder(models.Model):
                         "The commission shares of order %(order)s total %(total)s %%: "
                         "they must total exactly 100 %%.",
                         order=order.display_name,
-                        total=f"{total:g}",
+                        total=format(total, "g"),
                     )
                 )

@@ -38,6 +38,41 @@ COMMISSION_MANAGER = "salesperf_odoo.group_salesperf_commission_manager"
 ADJUSTMENT_LOOKBACK_MONTHS = 12
 #: Differences below half a cent are rounding, not corrections.
 HALF_CENT = Decimal("0.005")
+#: The statement totals, sums of the lines per kind.
+AMOUNT_FIELDS = (
+    "commission_amount",
+    "bonus_amount",
+    "override_amount",
+    "cap_amount",
+    "adjustment_amount",
+    "clawback_amount",
+    "total_amount",
+)
+#: The columns of a computed line and their SQL types, for the bulk insert.
+LINE_COLUMNS = (
+    ("statement_id", "int[]"),
+    ("company_id", "int[]"),
+    ("user_id", "int[]"),
+    ("plan_id", "int[]"),
+    ("kind", "varchar[]"),
+    ("rule", "varchar[]"),
+    ("line_key", "varchar[]"),
+    ("is_manual", "bool[]"),
+    ("source_model", "varchar[]"),
+    ("source_id", "int[]"),
+    ("document", "varchar[]"),
+    ("origin", "varchar[]"),
+    ("date", "date[]"),
+    ("product_id", "int[]"),
+    ("partner_id", "int[]"),
+    ("base", "numeric[]"),
+    ("rate", "float8[]"),
+    ("amount", "numeric[]"),
+    ("note", "varchar[]"),
+    ("corrected_statement_id", "int[]"),
+    ("corrected_line_id", "int[]"),
+    ("reversed_statement_id", "int[]"),
+)
 
 
 class SalesperfCommissionStatement(models.Model):
@@ -156,20 +191,37 @@ class SalesperfCommissionStatement(models.Model):
 
     @api.depends("line_ids.amount", "line_ids.kind")
     def _compute_amounts(self):
+        """Sums of the lines per kind, in two grouped reads for all the
+        statements (as superuser: a total is the whole statement's)."""
+        sums = defaultdict(float)
+        clawbacks = defaultdict(float)
+        if self.ids:
+            Line = self.env["salesperf.commission.line"].sudo()
+            for statement, kind, amount in Line._read_group(
+                [("statement_id", "in", self.ids)], ["statement_id", "kind"], ["amount:sum"]
+            ):
+                sums[statement.id, kind] = amount
+            for statement, amount in Line._read_group(
+                [("statement_id", "in", self.ids), ("kind", "=", "adjustment"), ("amount", "<", 0)],
+                ["statement_id"],
+                ["amount:sum"],
+            ):
+                clawbacks[statement.id] = amount
         for statement in self:
-            sums = defaultdict(float)
-            clawback = 0.0
-            for line in statement.line_ids:
-                sums[line.kind] += line.amount
-                if line.kind == "adjustment" and line.amount < 0:
-                    clawback += line.amount
-            statement.commission_amount = sums["commission"]
-            statement.bonus_amount = sums["bonus"]
-            statement.override_amount = sums["override"]
-            statement.cap_amount = sums["cap"]
-            statement.adjustment_amount = sums["adjustment"]
-            statement.clawback_amount = clawback
-            statement.total_amount = sum(sums.values())
+            if not statement.id:  # a new record: its lines are in memory
+                for line in statement.line_ids:
+                    sums[None, line.kind] += line.amount
+                    if line.kind == "adjustment" and line.amount < 0:
+                        clawbacks[None] += line.amount
+            key = statement.id or None
+            kinds = {kind: sums[key, kind] for kind, _label in LINE_KINDS}
+            statement.commission_amount = kinds["commission"]
+            statement.bonus_amount = kinds["bonus"]
+            statement.override_amount = kinds["override"]
+            statement.cap_amount = kinds["cap"]
+            statement.adjustment_amount = kinds["adjustment"]
+            statement.clawback_amount = clawbacks[key]
+            statement.total_amount = sum(kinds.values())
 
     @api.depends("dispute_ids.state")
     def _compute_open_dispute_count(self):
@@ -954,31 +1006,90 @@ class SalesperfCommissionStatement(models.Model):
     @api.model
     def _write_period(self, company, rows):
         """Write the prepared rows: new statements, and drafts' lines replaced
-        (manual adjustments kept)."""
-        Line = self.env["salesperf.commission.line"].sudo()
+        (manual adjustments kept).
+
+        Statements go through the ORM (a few per hundred salespeople); their
+        lines, as many as the period's sales, are deleted and inserted with
+        one SQL statement each, so that the number of queries does not grow
+        with the lines. Lines are written once and never edited: nothing of
+        the ORM's create (defaults, computes, constraints) applies to them
+        but what is written here."""
         to_create = [row for row in rows if row["status"] == "new" and row.get("values")]
         to_update = [row for row in rows if row["status"] == "recompute"]
-        if to_update:
-            drafts = self.browse([row["statement"].id for row in to_update]).sudo()
-            Line.search([("statement_id", "in", drafts.ids), ("is_manual", "=", False)]).unlink()
+        drafts = self.browse([row["statement"].id for row in to_update]).sudo()
+        if drafts:
+            self.env["salesperf.commission.line"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """DELETE FROM salesperf_commission_line
+                    WHERE statement_id IN %s AND is_manual IS NOT TRUE""",
+                    tuple(drafts.ids),
+                )
+            )
             for row in to_update:
                 row["statement"].sudo().write(row["values"])
-        created = self.sudo().create([row["values"] for row in to_create])
+        created = (
+            self.sudo()
+            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            .create([row["values"] for row in to_create])
+        )
         for row, statement in zip(to_create, created, strict=True):
             row["statement"] = statement
-        line_values = [
-            dict(values, statement_id=row["statement"].id)
-            for row in to_create + to_update
-            for values in row["lines"]
-        ]
-        Line.create(line_values)
+        statements = drafts | created
+        count = self._insert_lines(company, to_create + to_update)
+        self.env["salesperf.commission.line"].invalidate_model()
+        statements.invalidate_recordset(["line_ids"])
+        for fname in AMOUNT_FIELDS:
+            self.env.add_to_compute(self._fields[fname], statements)
+        statements.flush_recordset()
         _logger.info(
             "Commission statements of %s: %d created, %d recomputed, %d lines",
             company.name,
             len(to_create),
             len(to_update),
-            len(line_values),
+            count,
         )
+
+    @api.model
+    def _insert_lines(self, company, rows):
+        """Insert the lines of ``rows`` in one ``INSERT ... SELECT unnest``."""
+        currency = company.currency_id
+        columns = {name: [] for name, _type in LINE_COLUMNS}
+        for row in rows:
+            statement = row["statement"]
+            for values in row["lines"]:
+                line = dict(
+                    values,
+                    statement_id=statement.id,
+                    company_id=company.id,
+                    user_id=statement.user_id.id,
+                    base=currency.round(values.get("base") or 0.0),
+                    amount=currency.round(values.get("amount") or 0.0),
+                    is_manual=False,
+                )
+                for name, sql_type in LINE_COLUMNS:
+                    value = line.get(name)
+                    # the ORM's "no value" is False; SQL's is NULL
+                    if value is False and sql_type != "bool[]":
+                        value = None
+                    columns[name].append(value)
+        count = len(columns["statement_id"])
+        if not count:
+            return 0
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO salesperf_commission_line (%(names)s,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT *, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                FROM unnest(%(arrays)s)""",
+                names=SQL(", ").join(SQL.identifier(name) for name, _type in LINE_COLUMNS),
+                uid=self.env.uid,
+                arrays=SQL(", ").join(
+                    SQL("%s::%s", columns[name], SQL(sql_type)) for name, sql_type in LINE_COLUMNS
+                ),
+            )
+        )
+        return count
 
     @api.model
     def _cron_compute_open_periods(self):
