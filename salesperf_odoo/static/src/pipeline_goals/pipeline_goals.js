@@ -265,17 +265,22 @@ export class PipelineGoals extends Component {
         }
     }
 
-    /** The user's latest commission statement, in short. */
-    get commissionLabel() {
+    /** The period of the user's latest commission statement (wide screens only). */
+    get commissionPrefix() {
+        return _t("Commission %(period)s:", { period: this.panel.commission.period });
+    }
+
+    /** The total payable of the user's latest commission statement. */
+    get commissionAmount() {
         const commission = this.panel.commission;
         const { symbol, position, digits } = this.panel.currencies[commission.currency_id];
         const amount = formatFloat(commission.amount || 0, { digits: [16, digits] });
-        const money = position === "after" ? `${amount}${nbsp}${symbol}` : `${symbol}${nbsp}${amount}`;
-        return _t("Commission %(period)s: %(amount)s", { period: commission.period, amount: money });
+        return position === "after" ? `${amount}${nbsp}${symbol}` : `${symbol}${nbsp}${amount}`;
     }
 
     get commissionTitle() {
-        return _t("Your commission statement (%(state)s): open your statements", {
+        return _t("Your commission statement of %(period)s (%(state)s): open your statements", {
+            period: this.panel.commission.period,
             state: this.panel.commission.state,
         });
     }
