@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 import threading
 import time
+import unittest
 from datetime import date
 from functools import partial
 
@@ -8,6 +9,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules import module as odoo_module
 from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import BaseCase, get_db_name, new_test_user, tagged
@@ -405,6 +407,14 @@ class TestCommissionConcurrency(BaseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.registry = Registry(get_db_name())
+        if odoo_module.current_test:
+            # Odoo's own runner (--test-tags) runs the tests inside the server
+            # that is loading the modules: the threads' transactions wait on
+            # locks it holds until the run ends. pytest-odoo runs these tests.
+            raise unittest.SkipTest(
+                "needs two transactions of their own, which Odoo's test runner cannot "
+                "give while it loads the modules (run by pytest-odoo)"
+            )
         cls.addClassCleanup(cls._remove_data)
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -426,7 +436,13 @@ class TestCommissionConcurrency(BaseCase):
             )
             partner = env["res.partner"].create({"name": "Concurrency customer"})
             product = env["product.product"].create(
-                {"name": "Concurrency widget", "list_price": 100.0, "taxes_id": False}
+                # a service: no stock move to clean up where stock is installed
+                {
+                    "name": "Concurrency widget",
+                    "type": "service",
+                    "list_price": 100.0,
+                    "taxes_id": False,
+                }
             )
             order = env["sale.order"].create(
                 {
