@@ -146,6 +146,7 @@ class SalesperfCommissionStatement(models.Model):
     dispute_ids = fields.One2many("salesperf.commission.dispute", "statement_id")
     open_dispute_count = fields.Integer(compute="_compute_open_dispute_count")
     can_approve_manager = fields.Boolean(compute="_compute_can")
+    is_mine = fields.Boolean(compute="_compute_can", help="The current user's own statement.")
     is_commission_manager = fields.Boolean(compute="_compute_can")
 
     _sql_constraints = [
@@ -236,6 +237,7 @@ class SalesperfCommissionStatement(models.Model):
         for statement in self:
             statement.is_commission_manager = is_manager
             statement.can_approve_manager = is_manager or statement._is_led_by(self.env.user)
+            statement.is_mine = statement.user_id == self.env.user
 
     def _is_led_by(self, user):
         """Whether ``user`` leads a sales team of this statement's salesperson
