@@ -337,12 +337,6 @@ class SalesperfCommissionExport(models.TransientModel):
             "product_template",
             SQL('"export_template"."id" = "export_product"."product_tmpl_id"'),
         )
-        query.add_join(
-            "LEFT JOIN",
-            "export_corrected",
-            "salesperf_commission_statement",
-            SQL('"export_corrected"."id" = %s', SQL.identifier(line, "corrected_statement_id")),
-        )
         query.order = SQL(
             '"export_order"."seq", %s, %s, %s',
             SQL.identifier(line, "kind"),
@@ -368,7 +362,14 @@ class SalesperfCommissionExport(models.TransientModel):
             SQL.identifier(line, "rate"),
             SQL.identifier(line, "amount"),
             SQL.identifier(line, "note"),
-            SQL('"export_corrected"."name"'),
+            # a scalar subquery by primary key, not a join: right after a
+            # computation the planner believes the new lines are few and
+            # would scan every statement for each line
+            SQL(
+                "(SELECT corrected.name FROM salesperf_commission_statement corrected"
+                " WHERE corrected.id = %s)",
+                SQL.identifier(line, "corrected_statement_id"),
+            ),
             SQL.identifier(line, "is_manual"),
         )
 
