@@ -198,3 +198,71 @@ class SalesperfCommon(TransactionCase):
         if user:
             facts = facts.with_user(user)
         return facts.search([("company_id", "=", self.company.id), *domain])
+
+
+class SalesperfAccountingCommon(SalesperfCommon):
+    """The same company with a chart of accounts, and the invoices, credit
+    notes and payments of the commission tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["account.chart.template"].try_loading(
+            "generic_coa", company=cls.company, install_demo=False
+        )
+        # loading a chart sets the company's currency to its country's: XSA again
+        cls.company.currency_id = cls.currency_xsa
+
+    def _invoice(self, order, invoice_date):
+        """The order's invoice, dated ``invoice_date`` and posted."""
+        invoice = order._create_invoices()
+        invoice.invoice_date = invoice_date
+        invoice.action_post()
+        return invoice
+
+    def _credit_note(self, order_line, quantity, invoice_date):
+        """A credit note of ``quantity`` of an order line, at its unit price."""
+        order = order_line.order_id
+        refund = (
+            self.env["account.move"]
+            .with_company(self.company)
+            .create(
+                {
+                    "move_type": "out_refund",
+                    "partner_id": order.partner_id.id,
+                    "invoice_date": invoice_date,
+                    "currency_id": order.currency_id.id,
+                    "invoice_user_id": order.user_id.id,
+                    "team_id": order.team_id.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": order_line.product_id.id,
+                                "quantity": quantity,
+                                "price_unit": order_line.price_unit,
+                                "tax_ids": False,
+                                "sale_line_ids": [Command.set(order_line.ids)],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        refund.action_post()
+        return refund
+
+    def _pay(self, invoice, amount, payment_date):
+        """Register a payment of ``amount`` in the invoice's currency."""
+        return (
+            self.env["account.payment.register"]
+            .with_company(self.company)
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "amount": amount,
+                    "currency_id": invoice.currency_id.id,
+                    "payment_date": payment_date,
+                }
+            )
+            ._create_payments()
+        )

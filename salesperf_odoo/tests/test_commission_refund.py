@@ -4,11 +4,11 @@ from datetime import date
 from odoo import Command
 from odoo.tests import tagged
 
-from .common import SalesperfCommon
+from .common import SalesperfAccountingCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCommissionRefund(SalesperfCommon):
+class TestCommissionRefund(SalesperfAccountingCommon):
     """A credit note made from an invoice after the invoice's statement was
     approved: on the invoiced basis it is a negative line of the statement
     of its own month, pointing to the statement it claws back."""
@@ -16,9 +16,6 @@ class TestCommissionRefund(SalesperfCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["account.chart.template"].try_loading(
-            "generic_coa", company=cls.company, install_demo=False
-        )
         plan = cls.env["salesperf.commission.plan"].create(
             {
                 "name": "Invoiced 10",

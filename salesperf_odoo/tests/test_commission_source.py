@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.salesperf_odoo.engine.periods import period_containing
 
-from .common import SalesperfCommon
+from .common import SalesperfAccountingCommon
 
 JANUARY = period_containing("month", date(2025, 1, 1))
 FEBRUARY = period_containing("month", date(2025, 2, 1))
@@ -18,7 +18,7 @@ MARCH = period_containing("month", date(2025, 3, 1))
 
 
 @tagged("post_install", "-at_install")
-class TestCommissionSource(SalesperfCommon):
+class TestCommissionSource(SalesperfAccountingCommon):
     """Credited lines of the three bases, computed by hand.
 
     Company currency XSA; XSB is worth 1/2 XSA in January and February
@@ -28,9 +28,6 @@ class TestCommissionSource(SalesperfCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["account.chart.template"].try_loading(
-            "generic_coa", company=cls.company, install_demo=False
-        )
         # the cost of lines invoiced without a sale order (company-dependent)
         cls.product_y.with_company(cls.company).standard_price = 25.0
 
@@ -50,59 +47,6 @@ class TestCommissionSource(SalesperfCommon):
             for user_id, lines in sources.items()
             for line in lines
         }
-
-    def _invoice(self, order, invoice_date):
-        invoice = order._create_invoices()
-        invoice.invoice_date = invoice_date
-        invoice.action_post()
-        return invoice
-
-    def _credit_note(self, order_line, quantity, invoice_date):
-        """A credit note of ``quantity`` of an order line, at its unit price."""
-        order = order_line.order_id
-        refund = (
-            self.env["account.move"]
-            .with_company(self.company)
-            .create(
-                {
-                    "move_type": "out_refund",
-                    "partner_id": order.partner_id.id,
-                    "invoice_date": invoice_date,
-                    "currency_id": order.currency_id.id,
-                    "invoice_user_id": order.user_id.id,
-                    "team_id": order.team_id.id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "product_id": order_line.product_id.id,
-                                "quantity": quantity,
-                                "price_unit": order_line.price_unit,
-                                "tax_ids": False,
-                                "sale_line_ids": [Command.set(order_line.ids)],
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        refund.action_post()
-        return refund
-
-    def _pay(self, invoice, amount, payment_date):
-        """Register a payment of ``amount`` in the invoice's currency."""
-        return (
-            self.env["account.payment.register"]
-            .with_company(self.company)
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create(
-                {
-                    "amount": amount,
-                    "currency_id": invoice.currency_id.id,
-                    "payment_date": payment_date,
-                }
-            )
-            ._create_payments()
-        )
 
     def _partial(self, invoice, payment):
         """The reconciliation of ``invoice`` with ``payment``."""

@@ -6,7 +6,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import SalesperfCommon
+from .common import SalesperfAccountingCommon
 
 JAN = date(2025, 1, 1)
 FEB = date(2025, 2, 1)
@@ -14,22 +14,17 @@ MAR = date(2025, 3, 1)
 APR = date(2025, 4, 1)
 
 
-class CommissionCommon(SalesperfCommon):
+class CommissionCommon(SalesperfAccountingCommon):
     """Commission plans, statements and the documents they are computed from.
 
-    On top of :class:`SalesperfCommon`: a chart of accounts for the test
-    company (invoices and payments), Fiona the Commission Manager and Leo,
+    On top of :class:`SalesperfAccountingCommon` (a chart of accounts, invoices
+    and payments): Fiona the Commission Manager and Leo,
     leader of team North (Sonia and Sam).
     """
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["account.chart.template"].try_loading(
-            "generic_coa", company=cls.company, install_demo=False
-        )
-        # loading a chart sets the company's currency to its country's: XSA again
-        cls.company.currency_id = cls.currency_xsa
         cls.finance = new_test_user(
             cls.env,
             login="fiona",
@@ -156,59 +151,6 @@ class CommissionCommon(SalesperfCommon):
         statement.action_approve_manager()
         statement.action_approve()
         return statement
-
-    def _invoice(self, order, invoice_date):
-        invoice = order._create_invoices()
-        invoice.invoice_date = invoice_date
-        invoice.action_post()
-        return invoice
-
-    def _credit_note(self, order_line, quantity, invoice_date):
-        """A credit note of ``quantity`` of an order line, at its unit price."""
-        order = order_line.order_id
-        refund = (
-            self.env["account.move"]
-            .with_company(self.company)
-            .create(
-                {
-                    "move_type": "out_refund",
-                    "partner_id": order.partner_id.id,
-                    "invoice_date": invoice_date,
-                    "currency_id": order.currency_id.id,
-                    "invoice_user_id": order.user_id.id,
-                    "team_id": order.team_id.id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "product_id": order_line.product_id.id,
-                                "quantity": quantity,
-                                "price_unit": order_line.price_unit,
-                                "tax_ids": False,
-                                "sale_line_ids": [Command.set(order_line.ids)],
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        refund.action_post()
-        return refund
-
-    def _pay(self, invoice, amount, payment_date):
-        """Register a payment of ``amount`` in the invoice's currency."""
-        return (
-            self.env["account.payment.register"]
-            .with_company(self.company)
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create(
-                {
-                    "amount": amount,
-                    "currency_id": invoice.currency_id.id,
-                    "payment_date": payment_date,
-                }
-            )
-            ._create_payments()
-        )
 
 
 @tagged("post_install", "-at_install")
