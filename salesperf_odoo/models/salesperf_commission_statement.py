@@ -818,31 +818,29 @@ class SalesperfCommissionStatement(models.Model):
                 ]
             )
         )
+        # one pass over the targets: each period's own target, and the
+        # months of a quarter that has none
+        exact = {}
+        monthly = defaultdict(list)
+        for target in targets:
+            amount = Decimal(str(target.amount))
+            key = (target.user_id.id, target.metric)
+            exact[(*key, target.period_kind, target.date_from)] = amount
+            if target.period_kind == "month":
+                monthly[key].append((target.date_from, amount))
         result = {}
-        for period in periods:
-            for user_id in user_ids:
-                for metric in ("revenue", "margin"):
-                    own = targets.filtered(
-                        lambda t, period=period, user_id=user_id, metric=metric: (
-                            t.user_id.id == user_id
-                            and t.metric == metric
-                            and t.period_kind == period.kind
-                            and t.date_from == period.start
-                        )
-                    )
-                    if not own and period.kind == "quarter":
-                        own = targets.filtered(
-                            lambda t, period=period, user_id=user_id, metric=metric: (
-                                t.user_id.id == user_id
-                                and t.metric == metric
-                                and t.period_kind == "month"
-                                and period.start <= t.date_from <= period.end
-                            )
-                        )
-                    if own:
-                        result[period.start, period.end, user_id, metric] = sum(
-                            (Decimal(str(t.amount)) for t in own), Decimal(0)
-                        )
+        for period, user in segments:
+            for metric in ("revenue", "margin"):
+                amount = exact.get((user.id, metric, period.kind, period.start))
+                if amount is None and period.kind == "quarter":
+                    months = [
+                        month_amount
+                        for day, month_amount in monthly[user.id, metric]
+                        if period.start <= day <= period.end
+                    ]
+                    amount = sum(months, Decimal(0)) if months else None
+                if amount is not None:
+                    result[period.start, period.end, user.id, metric] = amount
         return result
 
     @api.model
