@@ -252,6 +252,27 @@ class TestCommissionStatement(CommissionCommon):
         self.assertEqual(statement.base_amount, 1000.0)
         self.assertIn("No target: attainment tiers pay nothing", statement.note)
 
+    def test_quarter_without_its_own_target_sums_its_months(self):
+        self._plan(
+            [self.sonia],
+            period_kind="quarter",
+            tier_basis="attainment",
+            tiers=((0.0, 100.0, 5.0), (100.0, None, 10.0)),
+        )
+        # no Q1 target: January 600 + February 400 (+ March none) = 1,000
+        self._target(self.sonia, JAN, 600.0)
+        self._target(self.sonia, FEB, 400.0)
+        self._target(self.sonia, MAR, 5000.0, state="draft")
+        self._create_order(self.sonia, self.customer_a, FEB, [(self.product_x, 12, 100.0, 0.0)])
+        self._compute(JAN)
+        statement = self._statement(self.sonia, JAN)
+        self.assertEqual(statement.date_to, date(2025, 3, 31))
+        # 1,200 against 1,000 = 120 %: 1,000 × 5 % + 200 × 10 % = 50 + 20 = 70
+        self.assertEqual(
+            (statement.target_amount, statement.attainment, statement.total_amount),
+            (1000.0, 120.0, 70.0),
+        )
+
     # ------------------------------------------------------------
     # THRESHOLD, CAP, OVERRIDES, BONUSES
     # ------------------------------------------------------------
