@@ -1,0 +1,759 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+"""Statistical sales forecasts with prediction intervals.
+
+Public API
+----------
+
+- :func:`forecast_series` forecasts one monthly (or weekly, or any regular)
+  series: point forecast, 80 % and 95 % intervals, the method used, the
+  backtest error of that method and the series' scale.
+- :func:`forecast_many` does the same for many series in one call, over the
+  machine's cores for large inputs.
+- :class:`Forecast` is what both return; :data:`METHODS` names the methods.
+
+Candidate methods
+-----------------
+
+All are written in numpy; smoothing parameters are chosen on a grid by the
+sum of squared one-step errors (all grid points are run at once).
+
+``snaive``
+    Seasonal naive: the value of the same period one season earlier.
+``naive``, ``mean``
+    The last value; the mean of the history.
+``ses``
+    Simple exponential smoothing (level starts at the first value).
+``theta``
+    The Theta method as SES with drift (Hyndman & Billah, 2003): SES level
+    plus half the slope of the least-squares line of the history.
+``damped``
+    Additive damped-trend exponential smoothing (level and slope start from
+    the least-squares line of the first ten points).
+``damped_seasonal``
+    The same on the seasonally adjusted series, seasonality put back.
+``arima``
+    A fast ARIMA(p,1,0) with or without drift, or, when the series is
+    seasonal, ARIMA(p,0,0)(0,1,0)\\ :sub:`m` with or without drift; the
+    autoregression is fitted by least squares and ``p`` (0 to 3) and the
+    drift are chosen by AIC.
+``croston_sba``
+    Croston's method with the Syntetos-Boylan correction, smoothing 0.1,
+    for intermittent series.
+
+Seasonality (for ``ses``, ``theta`` and ``damped_seasonal``) follows the M4
+competition's benchmarks: classical decomposition (multiplicative when the
+series is positive, additive otherwise), used only when the 90 % test on
+the autocorrelation at lag ``m`` says the series is seasonal.
+
+How a method is chosen
+----------------------
+
+By a rolling-origin backtest on the series' own history. Each origin ``o``
+of the backtest (from :func:`_first_origin` to the last period) refits
+every candidate on the periods before ``o`` (smoothing parameters, AR
+coefficients, drift; seasonal indices come from the periods before the
+first origin) and forecasts up to ``min(horizon, periods left)`` steps.
+The error of a method is the mean absolute error over every origin and
+step, divided by :attr:`Forecast.scale` (a MASE). The forecast returned is
+the mean of the :data:`COMBINED` best candidates (``combination``), unless
+the best single candidate had a lower backtest error than that mean, in
+which case it is the best candidate alone.
+
+Special cases, in this order:
+
+- fewer than :data:`MIN_POINTS` periods: ``mean`` (no backtest);
+- every period zero: ``naive`` (zeros);
+- intermittent series (average interval between non-zero periods of at
+  least :data:`INTERMITTENT_ADI`): ``croston_sba``;
+- seasonal candidates (``snaive``, ``damped_seasonal``, seasonal ``ses``,
+  ``theta`` and ``arima``) only when the history holds two full seasons
+  before the first backtest origin and at least 3 origins after it, i.e.
+  ``2 * season_length + 3`` periods; never under two full seasons.
+
+A candidate that raises, returns a non-finite value, or whose forecast
+leaves ten times the range of the history (an exploding fit) is dropped
+and the next best candidate is used; ``naive`` and ``mean`` always work.
+
+Intervals
+---------
+
+Normal intervals around the point, with a standard deviation per step
+``h``: the root mean square of the backtest's ``h``-step errors of the
+chosen forecast (made non-decreasing in ``h``; beyond the steps the
+backtest reached, grown as ``sqrt(h)``). Without a backtest, the standard
+deviation of the history (``mean``). With ``nonnegative`` the point and
+the bounds are cut at 0. Each interval thus contains its point, and the
+95 % interval the 80 % one.
+"""
+
+import math
+import multiprocessing
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+#: method code: label
+METHODS = {
+    "mean": "Mean",
+    "naive": "Naive",
+    "snaive": "Seasonal naive",
+    "ses": "Simple exponential smoothing",
+    "theta": "Theta",
+    "damped": "Damped trend",
+    "damped_seasonal": "Damped trend, seasonal",
+    "arima": "ARIMA",
+    "croston_sba": "Croston (SBA)",
+    "combination": "Combination",
+}
+
+#: below this many periods, the forecast is the mean of the history
+MIN_POINTS = 6
+#: how many of the best candidates the combination averages
+COMBINED = 3
+#: average interval between non-zero periods from which a series is intermittent
+INTERMITTENT_ADI = 1.32
+#: backtest origins needed after two full seasons for seasonal candidates
+MIN_SEASONAL_ORIGINS = 3
+#: inputs from this many series are spread over several processes
+PARALLEL_FROM = 200
+
+_Z80 = 1.2815515655446004
+_Z95 = 1.959963984540054
+_ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+_CROSTON_ALPHA = 0.1
+_EXPLODE = 10.0  # a forecast beyond this many ranges of the history has exploded
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Forecast of one series.
+
+    :ivar method: code of the method used (a key of :data:`METHODS`);
+        ``combination`` when the point is the mean of several candidates.
+    :ivar point: point forecasts; ``point[0]`` is the first period after
+        the history.
+    :ivar lo80: lower bounds of the 80 % intervals, one per period.
+    :ivar hi80: upper bounds of the 80 % intervals.
+    :ivar lo95: lower bounds of the 95 % intervals.
+    :ivar hi95: upper bounds of the 95 % intervals.
+    :ivar backtest_mase: the rolling-origin backtest's mean absolute error
+        of what was chosen, divided by :attr:`scale`; ``None`` when the
+        history was too short for a backtest.
+    :ivar scale: in-sample mean absolute error of the seasonal naive
+        forecast (of the naive one under two full seasons); when that is 0,
+        the mean absolute value of the history, else 1. Always > 0.
+    """
+
+    method: str
+    point: tuple[float, ...]
+    lo80: tuple[float, ...]
+    hi80: tuple[float, ...]
+    lo95: tuple[float, ...]
+    hi95: tuple[float, ...]
+    backtest_mase: float | None
+    scale: float
+
+
+# ---------------------------------------------------------------------------
+# Set-up shared by the candidates
+# ---------------------------------------------------------------------------
+
+
+class _Setup:
+    """One series prepared for the candidates (values divided by their range).
+
+    ``origins`` are the backtest origins (forecasts start at ``x[o]``);
+    ``steps`` is how many steps every candidate forecasts from each origin
+    (at least the horizon); ``depth`` how many of them the backtest checks.
+    """
+
+    def __init__(self, x, season_length, horizon, seasonal_allowed, origins):
+        self.x = x
+        self.n = len(x)
+        self.m = season_length
+        self.horizon = horizon
+        self.seasonal_allowed = seasonal_allowed
+        self.origins = origins
+        self.depth = min(horizon, self.n - int(origins[0]))
+        self.steps = max(horizon, self.depth)
+        self.seasonal = seasonal_allowed and _is_seasonal(x, season_length)
+        self.cache = {}
+
+    def targets(self):
+        """Actual values at each origin and step, NaN past the history."""
+        index = self.origins[:, None] + np.arange(self.depth)[None, :]
+        values = np.full(index.shape, np.nan)
+        inside = index < self.n
+        values[inside] = self.x[index[inside]]
+        return values
+
+
+def _first_origin(n, season_length, horizon, seasonal_allowed):
+    """First backtest origin: enough history before it, at most
+    ``horizon + season_length`` origins after it."""
+    min_train = 2 * season_length if seasonal_allowed else max(4, math.ceil(n / 2))
+    return max(min_train, n - horizon - season_length)
+
+
+def _is_seasonal(x, m):
+    """90 % test on the autocorrelation at lag ``m`` (M4 benchmarks)."""
+    n = len(x)
+    if m < 2 or n < 2 * m:
+        return False
+    centred = x - x.mean()
+    denominator = float(centred @ centred)
+    if denominator <= 0:
+        return False
+    acf = np.array([centred[k:] @ centred[: n - k] for k in range(1, m + 1)]) / denominator
+    limit = 1.645 * math.sqrt((1 + 2 * float(acf[:-1] @ acf[:-1])) / n)
+    return abs(acf[-1]) > limit
+
+
+def _seasonal_indices(x, m):
+    """Classical decomposition: ``(indices, multiplicative)``.
+
+    ``indices[k]`` is the seasonal factor (or term) of the periods at
+    position ``k`` modulo ``m`` from the start of ``x``.
+    """
+    if m % 2 == 0:
+        weights = np.r_[0.5, np.ones(m - 1), 0.5] / m
+    else:
+        weights = np.ones(m) / m
+    trend = np.convolve(x, weights, mode="valid")
+    offset = (len(weights) - 1) // 2
+    positions = np.arange(offset, offset + len(trend)) % m
+    multiplicative = bool(x.min() > 0 and trend.min() > 0)
+    detrended = x[offset : offset + len(trend)]
+    detrended = detrended / trend if multiplicative else detrended - trend
+    sums = np.bincount(positions, weights=detrended, minlength=m)
+    counts = np.bincount(positions, minlength=m)
+    indices = sums / np.maximum(counts, 1)
+    if multiplicative:
+        indices = indices / indices.mean()
+        if indices.min() <= 0:
+            return _additive_indices(x, m, trend, offset, positions), False
+    else:
+        indices = indices - indices.mean()
+    return indices, multiplicative
+
+
+def _additive_indices(x, m, trend, offset, positions):
+    detrended = x[offset : offset + len(trend)] - trend
+    sums = np.bincount(positions, weights=detrended, minlength=m)
+    indices = sums / np.maximum(np.bincount(positions, minlength=m), 1)
+    return indices - indices.mean()
+
+
+def _adjusted(setup, which):
+    """Seasonally adjusted series and its re-seasoning function.
+
+    ``which`` is ``"backtest"`` (indices from the periods before the first
+    origin) or ``"final"`` (indices from the whole history).
+    """
+    key = ("adjusted", which)
+    if key not in setup.cache:
+        x, m = setup.x, setup.m
+        train = x[: int(setup.origins[0])] if which == "backtest" else x
+        indices, multiplicative = _seasonal_indices(train, m)
+        factors = indices[np.arange(setup.n + setup.steps) % m]
+        if multiplicative:
+            adjusted = x / factors[: setup.n]
+        else:
+            adjusted = x - factors[: setup.n]
+        setup.cache[key] = (adjusted, factors, multiplicative)
+    return setup.cache[key]
+
+
+def _reseason(forecasts, origins, factors, multiplicative):
+    index = origins[:, None] + np.arange(forecasts.shape[1])[None, :]
+    return forecasts * factors[index] if multiplicative else forecasts + factors[index]
+
+
+def _run(setup, core, seasonal):
+    """Run ``core(series, origins, steps)`` for the backtest and the final fit.
+
+    Returns ``(backtest, final)``: forecasts per backtest origin and step
+    (``depth`` steps), and the final forecast (``horizon`` steps).
+    """
+    origins, n = setup.origins, setup.n
+    if not seasonal:
+        every = np.r_[origins, n]
+        forecasts = core(setup.x, every, setup.steps)
+        return forecasts[:-1, : setup.depth], forecasts[-1, : setup.horizon]
+    adjusted, factors, multiplicative = _adjusted(setup, "backtest")
+    backtest = _reseason(core(adjusted, origins, setup.depth), origins, factors, multiplicative)
+    adjusted, factors, multiplicative = _adjusted(setup, "final")
+    last = np.array([n])
+    final = _reseason(core(adjusted, last, setup.horizon), last, factors, multiplicative)
+    return backtest, final[0]
+
+
+# ---------------------------------------------------------------------------
+# Candidates: core(series, origins, steps) -> forecasts (len(origins), steps)
+# ---------------------------------------------------------------------------
+
+
+def _ses_pass(series):
+    """SES over every alpha of the grid: (prefix SSE, level after each period)."""
+    n = len(series)
+    level = np.full(len(_ALPHAS), series[0])
+    levels = np.empty((n, len(_ALPHAS)))
+    squares = np.empty((n, len(_ALPHAS)))
+    for t in range(n):
+        error = series[t] - level
+        squares[t] = error * error
+        level = level + _ALPHAS * error
+        levels[t] = level
+    sse = np.vstack([np.zeros(len(_ALPHAS)), np.cumsum(squares, axis=0)])
+    return sse, levels
+
+
+def _ses_at(series, origins):
+    """Best alpha and level at each origin (fitted on the periods before it)."""
+    sse, levels = _ses_pass(series)
+    best = np.argmin(sse[origins], axis=1)
+    return _ALPHAS[best], levels[origins - 1, best]
+
+
+def _ses_core(series, origins, steps):
+    _alpha, level = _ses_at(series, origins)
+    return np.repeat(level[:, None], steps, axis=1)
+
+
+def _slopes(series, origins):
+    """Least-squares slope of ``series[:o]`` for every origin ``o``."""
+    t = np.arange(len(series), dtype=float)
+    sum_t = np.r_[0.0, np.cumsum(t)][origins]
+    sum_tt = np.r_[0.0, np.cumsum(t * t)][origins]
+    sum_y = np.r_[0.0, np.cumsum(series)][origins]
+    sum_ty = np.r_[0.0, np.cumsum(t * series)][origins]
+    count = origins.astype(float)
+    denominator = count * sum_tt - sum_t * sum_t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (count * sum_ty - sum_t * sum_y) / denominator
+    return np.where(denominator > 0, slope, 0.0)
+
+
+def _theta_core(series, origins, steps):
+    alpha, level = _ses_at(series, origins)
+    drift = _slopes(series, origins) / 2
+    h = np.arange(1, steps + 1)[None, :]
+    alpha = alpha[:, None]
+    weight = (h - 1) + 1 / alpha - (1 - alpha) ** origins[:, None] / alpha
+    return level[:, None] + drift[:, None] * weight
+
+
+_DAMPED_GRID = np.array(
+    [
+        (alpha, alpha * beta, phi)
+        for alpha in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
+        for beta in (0.02, 0.1, 0.3)
+        for phi in (0.8, 0.9, 0.95, 0.98)
+    ]
+).T
+
+
+def _damped_core(series, origins, steps):
+    alpha, beta, phi = _DAMPED_GRID
+    n = len(series)
+    first = min(10, int(origins[0]))
+    slope0 = _slopes(series, np.array([first]))[0]
+    level = np.full(len(alpha), series[:first].mean() - slope0 * (first + 1) / 2)
+    trend = np.full(len(alpha), slope0)
+    levels = np.empty((n, len(alpha)))
+    trends = np.empty((n, len(alpha)))
+    squares = np.empty((n, len(alpha)))
+    for t in range(n):
+        fitted = level + phi * trend
+        error = series[t] - fitted
+        squares[t] = error * error
+        level = fitted + alpha * error
+        trend = phi * trend + beta * error
+        levels[t] = level
+        trends[t] = trend
+    sse = np.vstack([np.zeros(len(alpha)), np.cumsum(squares, axis=0)])
+    best = np.argmin(sse[origins], axis=1)
+    phi_best = phi[best][:, None]
+    h = np.arange(1, steps + 1)[None, :]
+    damping = phi_best * (1 - phi_best**h) / (1 - phi_best)
+    return levels[origins - 1, best][:, None] + trends[origins - 1, best][:, None] * damping
+
+
+def _snaive_core(m):
+    def core(series, origins, steps):
+        index = origins[:, None] - m + (np.arange(steps)[None, :] % m)
+        return series[index]
+
+    return core
+
+
+def _naive_core(series, origins, steps):
+    return np.repeat(series[origins - 1][:, None], steps, axis=1)
+
+
+def _mean_core(series, origins, steps):
+    means = np.r_[0.0, np.cumsum(series)][origins] / origins
+    return np.repeat(means[:, None], steps, axis=1)
+
+
+_AR_MODELS = tuple((p, drift) for p in range(4) for drift in (False, True))
+
+
+def _arima_core(lag):
+    """ARIMA on the difference at ``lag`` (1, or the season length)."""
+
+    def core(series, origins, steps):
+        return _arima_forecasts(series, origins, steps, lag)
+
+    return core
+
+
+def _arima_forecasts(series, origins, steps, lag):
+    order = 3
+    diff = series[lag:] - series[:-lag]  # diff[i] is the change into period i + lag
+    rows = np.arange(order, len(diff))
+    design = np.column_stack([np.ones(len(rows))] + [diff[rows - k] for k in range(1, order + 1)])
+    target = diff[rows]
+    # prefix sums over the rows whose period (row + lag) is before the origin
+    cross = np.cumsum(design[:, :, None] * design[:, None, :], axis=0)
+    cross = np.concatenate([np.zeros((1, order + 1, order + 1)), cross])
+    moment = np.concatenate([np.zeros((1, order + 1)), np.cumsum(design * target[:, None], 0)])
+    energy = np.r_[0.0, np.cumsum(target * target)]
+    used = np.clip(origins - lag - order, 0, len(rows))
+    best_aic = np.full(len(origins), np.inf)
+    coefficients = np.zeros((len(origins), order + 1))
+    for p, drift in _AR_MODELS:
+        columns = ([0] if drift else []) + list(range(1, p + 1))
+        k = len(columns)
+        count = used.astype(float)
+        ok = count >= k + 3
+        beta = np.zeros((len(origins), k))
+        rss = energy[used].copy()
+        if k:
+            xtx = cross[used][:, columns][:, :, columns] + 1e-9 * np.eye(k)
+            xty = moment[used][:, columns]
+            beta = np.linalg.solve(xtx, xty[:, :, None])[:, :, 0]
+            rss = rss - np.einsum("ok,ok->o", beta, xty)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            aic = count * np.log(np.maximum(rss, 1e-12) / np.maximum(count, 1)) + 2 * k
+        better = ok & (aic < best_aic)
+        best_aic = np.where(better, aic, best_aic)
+        full = np.zeros((len(origins), order + 1))
+        full[:, columns] = beta
+        coefficients[better] = full[better]
+    # recursion from each origin
+    history = np.zeros((len(origins), lag + steps))
+    changes = np.zeros((len(origins), order + steps))
+    for j in range(lag):
+        history[:, j] = series[origins - lag + j]
+    for k in range(order):
+        position = origins - lag - order + k  # index into diff
+        changes[:, k] = np.where(position >= 0, diff[np.maximum(position, 0)], 0.0)
+    for h in range(steps):
+        change = coefficients[:, 0] + sum(
+            coefficients[:, k] * changes[:, order + h - k] for k in range(1, order + 1)
+        )
+        changes[:, order + h] = change
+        history[:, lag + h] = history[:, h] + change
+    return history[:, lag:]
+
+
+def _croston_core(series, origins, steps):
+    n = len(series)
+    sizes = np.empty(n)
+    intervals = np.empty(n)
+    nonzero = np.flatnonzero(series)
+    size = series[nonzero[0]] if len(nonzero) else 0.0
+    interval = float(nonzero[0] + 1) if len(nonzero) else 1.0
+    since = 0
+    for t in range(n):
+        since += 1
+        if series[t] != 0:
+            size += _CROSTON_ALPHA * (series[t] - size)
+            interval += _CROSTON_ALPHA * (since - interval)
+            since = 0
+        sizes[t] = size
+        intervals[t] = interval
+    rate = (1 - _CROSTON_ALPHA / 2) * sizes[origins - 1] / intervals[origins - 1]
+    return np.repeat(rate[:, None], steps, axis=1)
+
+
+def _candidate_snaive(setup):
+    return _run(setup, _snaive_core(setup.m), False)
+
+
+def _candidate_naive(setup):
+    return _run(setup, _naive_core, False)
+
+
+def _candidate_mean(setup):
+    return _run(setup, _mean_core, False)
+
+
+def _candidate_ses(setup):
+    return _run(setup, _ses_core, setup.seasonal)
+
+
+def _candidate_theta(setup):
+    return _run(setup, _theta_core, setup.seasonal)
+
+
+def _candidate_damped(setup):
+    return _run(setup, _damped_core, False)
+
+
+def _candidate_damped_seasonal(setup):
+    return _run(setup, _damped_core, True)
+
+
+def _candidate_arima(setup):
+    lag = setup.m if setup.seasonal else 1
+    return _run(setup, _arima_core(lag), False)
+
+
+def _candidate_croston_sba(setup):
+    return _run(setup, _croston_core, False)
+
+
+#: candidates by method code, tried in this order when backtest errors tie
+_CANDIDATES = {
+    "theta": _candidate_theta,
+    "damped": _candidate_damped,
+    "damped_seasonal": _candidate_damped_seasonal,
+    "arima": _candidate_arima,
+    "ses": _candidate_ses,
+    "snaive": _candidate_snaive,
+    "croston_sba": _candidate_croston_sba,
+    "naive": _candidate_naive,
+    "mean": _candidate_mean,
+}
+
+#: candidates that never fail, used when every other one did
+_SAFE = ("naive", "mean")
+
+
+def _candidate_codes(setup, intermittent):
+    if intermittent:
+        return ["croston_sba"]
+    codes = ["theta", "damped", "ses", "arima", "naive"]
+    if setup.seasonal_allowed:
+        codes.append("snaive")
+        if setup.seasonal:
+            codes.append("damped_seasonal")
+    if setup.n < 12:
+        codes.remove("arima")
+    return codes
+
+
+# ---------------------------------------------------------------------------
+# Choice, intervals, public functions
+# ---------------------------------------------------------------------------
+
+
+def _scale(y, m):
+    """In-sample MAE of seasonal naive (naive under two seasons), > 0."""
+    lag = m if m > 1 and len(y) >= 2 * m else 1
+    if len(y) > lag:
+        mae = float(np.mean(np.abs(y[lag:] - y[:-lag])))
+        if mae > 0:
+            return mae
+    mean_abs = float(np.mean(np.abs(y))) if len(y) else 0.0
+    return mean_abs if mean_abs > 0 else 1.0
+
+
+def _try_candidate(code, setup, nonnegative, spread):
+    """``(backtest, final)`` of a candidate, or None when it failed."""
+    try:
+        with np.errstate(all="ignore"):
+            backtest, final = _CANDIDATES[code](setup)
+    except Exception:  # noqa: BLE001 - any failing fit falls back to the next method
+        return None
+    backtest = np.asarray(backtest, dtype=float)
+    final = np.asarray(final, dtype=float)
+    if final.shape != (setup.horizon,) or not np.all(np.isfinite(final)):
+        return None
+    limit = _EXPLODE * spread
+    if np.any(np.abs(final) > limit):
+        return None
+    backtest = np.clip(
+        np.nan_to_num(backtest, nan=limit, posinf=limit, neginf=-limit), -limit, limit
+    )
+    if nonnegative:
+        backtest = np.maximum(backtest, 0.0)
+        final = np.maximum(final, 0.0)
+    return backtest, final
+
+
+def _sigmas(errors, horizon, fallback):
+    """Standard deviation per step from backtest errors (see module doc)."""
+    sigmas = np.full(horizon, np.nan)
+    reached = 0
+    for h in range(min(horizon, errors.shape[1])):
+        column = errors[:, h]
+        column = column[np.isfinite(column)]
+        if len(column) < 3:
+            break
+        sigmas[h] = math.sqrt(float(np.mean(column * column)))
+        reached = h + 1
+    if not reached:
+        return fallback * np.sqrt(np.arange(1, horizon + 1))
+    sigmas[:reached] = np.maximum.accumulate(sigmas[:reached])
+    steps = np.arange(reached + 1, horizon + 1)
+    sigmas[reached:] = sigmas[reached - 1] * np.sqrt(steps / reached)
+    return sigmas
+
+
+def _build(method, point, sigmas, backtest_mase, scale, unit, nonnegative):
+    point = np.asarray(point, dtype=float)
+    bounds = []
+    for z in (_Z80, _Z95):
+        lower, upper = point - z * sigmas, point + z * sigmas
+        if nonnegative:
+            lower = np.maximum(lower, 0.0)
+        bounds.extend([lower, upper])
+    lo80, hi80, lo95, hi95 = bounds
+
+    def values(array):
+        return tuple(float(v) * unit for v in array)
+
+    return Forecast(
+        method=method,
+        point=values(point),
+        lo80=values(lo80),
+        hi80=values(hi80),
+        lo95=values(np.minimum(lo95, lo80)),
+        hi95=values(np.maximum(hi95, hi80)),
+        backtest_mase=backtest_mase,
+        scale=scale,
+    )
+
+
+def _short_forecast(y, horizon, scale, nonnegative):
+    """Fewer than MIN_POINTS periods: the mean, +- the standard deviation."""
+    if not len(y):
+        zeros = np.zeros(horizon)
+        return _build("mean", zeros, zeros, None, scale, 1.0, nonnegative)
+    mean = float(np.mean(y))
+    if nonnegative:
+        mean = max(mean, 0.0)
+    spread = float(np.std(y, ddof=1)) * math.sqrt(1 + 1 / len(y)) if len(y) > 1 else abs(mean)
+    return _build(
+        "mean", np.full(horizon, mean), np.full(horizon, spread), None, scale, 1.0, nonnegative
+    )
+
+
+def _check(values, horizon, season_length):
+    y = np.asarray(values, dtype=float).ravel()
+    if not np.all(np.isfinite(y)):
+        raise ValueError("A series to forecast must hold finite numbers only")
+    if int(horizon) != horizon or horizon < 1:
+        raise ValueError("The forecast horizon must be a whole number of periods, 1 or more")
+    if int(season_length) != season_length or season_length < 1:
+        raise ValueError("The season length must be a whole number of periods, 1 or more")
+    return y, int(horizon), int(season_length)
+
+
+def forecast_series(values, horizon, season_length=12, *, nonnegative=True):
+    """Forecast one series ``horizon`` periods ahead.
+
+    :param values: the history, oldest first, one number per period, no gap
+        (a period without sales is 0).
+    :param horizon: number of periods to forecast (1 or more).
+    :param season_length: periods per season: 12 for monthly data, 52 for
+        weekly, 1 for none.
+    :param nonnegative: cut forecasts and interval bounds at 0 (sales).
+    :returns: a :class:`Forecast`; see the module documentation for the
+        methods, how one is chosen and how the intervals are made.
+    :raises ValueError: on a non-finite value or a bad horizon or season
+        length.
+    """
+    y, horizon, m = _check(values, horizon, season_length)
+    n = len(y)
+    scale = _scale(y, m)
+    if n < MIN_POINTS:
+        return _short_forecast(y, horizon, scale, nonnegative)
+    unit = float(np.max(np.abs(y)))
+    if unit == 0:
+        zeros = np.zeros(horizon)
+        return _build("naive", zeros, zeros, 0.0, scale, 1.0, nonnegative)
+    x = y / unit
+    seasonal_allowed = m > 1 and n >= 2 * m + MIN_SEASONAL_ORIGINS
+    origins = np.arange(_first_origin(n, m, horizon, seasonal_allowed), n)
+    setup = _Setup(x, m, horizon, seasonal_allowed, origins)
+    nonzero = np.flatnonzero(y)
+    intermittent = n / max(len(nonzero), 1) >= INTERMITTENT_ADI
+    spread = float(x.max() - x.min()) or 1.0
+    results = {}
+    for code in _candidate_codes(setup, intermittent):
+        result = _try_candidate(code, setup, nonnegative, spread)
+        if result is not None:
+            results[code] = result
+    if not results:
+        for code in _SAFE:
+            result = _try_candidate(code, setup, nonnegative, spread)
+            if result is not None:
+                results[code] = result
+                break
+    return _choose(setup, results, scale / unit, scale, unit, nonnegative)
+
+
+def _choose(setup, results, scale_unit, scale, unit, nonnegative):
+    targets = setup.targets()
+    errors = {code: targets - backtest for code, (backtest, _final) in results.items()}
+    mase = {code: float(np.nanmean(np.abs(error))) / scale_unit for code, error in errors.items()}
+    ranked = sorted(results, key=lambda code: mase[code])
+    best = ranked[0]
+    method, point, error, score = best, results[best][1], errors[best], mase[best]
+    if len(ranked) > 1:
+        top = ranked[:COMBINED]
+        combined_backtest = np.mean([results[code][0] for code in top], axis=0)
+        combined_error = targets - combined_backtest
+        combined_mase = float(np.nanmean(np.abs(combined_error))) / scale_unit
+        if combined_mase <= score:
+            method = "combination"
+            point = np.mean([results[code][1] for code in top], axis=0)
+            error, score = combined_error, combined_mase
+    fallback = float(np.std(setup.x)) or 0.0
+    sigmas = _sigmas(error, setup.horizon, fallback)
+    return _build(method, point, sigmas, score, scale, unit, nonnegative)
+
+
+def _forecast_chunk(arguments):
+    items, horizon, season_length, nonnegative = arguments
+    return [
+        (key, forecast_series(values, horizon, season_length, nonnegative=nonnegative))
+        for key, values in items
+    ]
+
+
+def forecast_many(series, horizon, season_length=12, *, nonnegative=True, processes=None):
+    """Forecast many series, each exactly as :func:`forecast_series` would.
+
+    :param series: mapping of a key (any hashable) to its history.
+    :param horizon: number of periods to forecast.
+    :param season_length: periods per season (12 monthly, 52 weekly, 1).
+    :param nonnegative: cut forecasts and interval bounds at 0.
+    :param processes: worker processes; ``None`` uses every core. Inputs of
+        fewer than :data:`PARALLEL_FROM` series, or ``processes=1``, run in
+        this process; larger ones are split in chunks over a pool of forked
+        processes (where the platform can fork).
+    :returns: dict of key to :class:`Forecast`, in the order of ``series``.
+    """
+    items = list(series.items())
+    if processes is None:
+        processes = os.cpu_count() or 1
+    if processes <= 1 or len(items) < PARALLEL_FROM:
+        return dict(_forecast_chunk((items, horizon, season_length, nonnegative)))
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return dict(_forecast_chunk((items, horizon, season_length, nonnegative)))
+    size = max(1, math.ceil(len(items) / (processes * 4)))
+    chunks = [
+        (items[start : start + size], horizon, season_length, nonnegative)
+        for start in range(0, len(items), size)
+    ]
+    with context.Pool(processes) as pool:
+        results = pool.map(_forecast_chunk, chunks)
+    return {key: forecast for chunk in results for key, forecast in chunk}

@@ -1,0 +1,173 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import math
+
+import numpy as np
+import pytest
+
+from engine import forecast as forecast_module
+from engine.forecast import METHODS, Forecast, forecast_many, forecast_series
+
+Z80 = 1.2815515655446004
+Z95 = 1.959963984540054
+
+
+def assert_ordered(result):
+    for lo95, lo80, point, hi80, hi95 in zip(
+        result.lo95, result.lo80, result.point, result.hi80, result.hi95, strict=True
+    ):
+        assert lo95 <= lo80 <= point <= hi80 <= hi95
+
+
+def test_constant_series_is_forecast_exactly_with_no_spread():
+    # every candidate forecasts 5; every backtest error is 0, so the intervals
+    # have no width; seasonal naive and naive errors are 0, so the scale is the
+    # mean absolute value: 5
+    result = forecast_series([5.0] * 30, 6)
+    assert isinstance(result, Forecast)
+    assert result.method in METHODS
+    assert result.point == pytest.approx([5.0] * 6)
+    assert result.lo95 == pytest.approx([5.0] * 6)
+    assert result.hi95 == pytest.approx([5.0] * 6)
+    assert result.backtest_mase == pytest.approx(0.0)
+    assert result.scale == 5.0
+
+
+def test_pure_seasonal_series_repeats_its_season():
+    season = [10, 12, 14, 16, 18, 20, 22, 20, 18, 16, 14, 12]
+    result = forecast_series(season * 4, 18)
+    # next 18 months: the season, then its first 6 months again
+    assert result.point == pytest.approx(season + season[:6], rel=1e-6)
+    assert result.backtest_mase == pytest.approx(0.0, abs=1e-6)
+    # seasonal naive's in-sample error is 0, so the scale is the mean absolute
+    # value: (10+12+14+16+18+20+22+20+18+16+14+12) / 12 = 192 / 12 = 16
+    assert result.scale == 16.0
+
+
+def test_linear_trend_is_extended_by_arima_with_drift():
+    # y = 10 + 2t for t = 0..35: the last value is 80, the change each month 2;
+    # only ARIMA(0,1,0) with drift forecasts 80 + 2h exactly, so the backtest
+    # keeps it alone (the combination with worse candidates would err more)
+    result = forecast_series([10 + 2 * t for t in range(36)], 12)
+    assert result.method == "arima"
+    assert result.point == pytest.approx([80 + 2 * h for h in range(1, 13)], rel=1e-6)
+    assert result.backtest_mase == pytest.approx(0.0, abs=1e-6)
+    # 36 months = 3 seasons: seasonal naive's in-sample MAE is 12 months x 2 = 24
+    assert result.scale == 24.0
+
+
+def test_very_short_series_get_the_mean():
+    result = forecast_series([3.0, 5.0, 7.0], 3)
+    assert result.method == "mean"
+    assert result.backtest_mase is None
+    assert result.point == (5.0, 5.0, 5.0)
+    # sample standard deviation 2, times sqrt(1 + 1/3) for a new value
+    sigma = 2 * math.sqrt(4 / 3)
+    assert result.lo80[0] == pytest.approx(5 - Z80 * sigma)
+    assert result.hi95[0] == pytest.approx(5 + Z95 * sigma)
+    # 5 - 1.96 x 2.309 = 0.47: still above 0
+    assert result.lo95[0] == pytest.approx(5 - Z95 * sigma)
+    # naive in-sample MAE: (|5-3| + |7-5|) / 2 = 2
+    assert result.scale == 2.0
+
+
+def test_intermittent_series_gets_croston_sba():
+    values = [0, 0, 4, 0, 0, 0, 6, 0, 0, 2, 0, 0]
+    result = forecast_series(values, 4)
+    assert result.method == "croston_sba"
+    # Croston, alpha 0.1, starting at the first demand (size 4, interval 3):
+    #   t=2  size 4,                     interval 3
+    #   t=6  size 4 + 0.1(6-4) = 4.2,    interval 3 + 0.1(4-3) = 3.1
+    #   t=9  size 4.2 + 0.1(2-4.2) = 3.98, interval 3.1 + 0.1(3-3.1) = 3.09
+    # SBA: (1 - 0.1/2) x 3.98 / 3.09 = 1.22364...
+    assert result.point == pytest.approx([0.95 * 3.98 / 3.09] * 4)
+    assert_ordered(result)
+
+
+def test_failing_and_exploding_fits_fall_back(monkeypatch):
+    def raising(setup):
+        raise RuntimeError("fit failed")
+
+    def not_finite(setup):
+        backtest, final = forecast_module._candidate_naive(setup)
+        return backtest, final * np.nan
+
+    def exploding(setup):
+        backtest, final = forecast_module._candidate_naive(setup)
+        return backtest, final * 1e9
+
+    monkeypatch.setitem(forecast_module._CANDIDATES, "theta", raising)
+    monkeypatch.setitem(forecast_module._CANDIDATES, "damped", not_finite)
+    monkeypatch.setitem(forecast_module._CANDIDATES, "arima", exploding)
+    rng = np.random.default_rng(3)
+    values = 100 + rng.normal(0, 5, 48)
+    result = forecast_series(values, 6)
+    assert all(math.isfinite(v) for v in result.point + result.lo95 + result.hi95)
+    assert max(result.point) < 200
+    assert_ordered(result)
+
+
+def test_all_candidates_failing_ends_on_naive(monkeypatch):
+    def raising(setup):
+        raise ValueError("fit failed")
+
+    for code in ("theta", "damped", "damped_seasonal", "arima", "ses", "snaive"):
+        monkeypatch.setitem(forecast_module._CANDIDATES, code, raising)
+    result = forecast_series([1.0, 4.0, 2.0, 5.0, 3.0, 6.0, 4.0, 7.0], 2)
+    # the next candidates are naive (last value 7) and mean; the backtest picks one
+    assert result.method in ("naive", "mean", "combination")
+    assert all(math.isfinite(v) for v in result.point)
+
+
+def test_huge_values_stay_finite():
+    rng = np.random.default_rng(5)
+    values = 1e300 * (1 + rng.random(40))
+    result = forecast_series(values, 12)
+    assert all(math.isfinite(v) for v in result.point + result.hi95 + result.lo95)
+    assert_ordered(result)
+
+
+def test_forecasts_of_a_falling_series_stay_non_negative():
+    values = [200 - 8 * t for t in range(24)]  # ends at 16, falls 8 a month
+    cut = forecast_series(values, 12)
+    assert min(cut.point) >= 0
+    assert min(cut.lo95) >= 0
+    free = forecast_series(values, 12, nonnegative=False)
+    # the same trend left alone goes below 0 within 12 months (16 - 8h < 0 for h > 2)
+    assert min(free.point) < 0
+
+
+def test_intervals_are_ordered_and_widen_with_the_step():
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        n = int(rng.integers(6, 80))
+        values = np.maximum(0, 50 + rng.normal(0, 10, n).cumsum())
+        result = forecast_series(values, 18)
+        assert_ordered(result)
+        widths = np.subtract(result.hi95, result.lo95)
+        assert len(result.point) == 18
+        assert result.scale > 0
+        if min(result.lo95) > 0:
+            assert np.all(np.diff(widths) >= -1e-9)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError):
+        forecast_series([1.0, float("nan"), 2.0], 3)
+    with pytest.raises(ValueError):
+        forecast_series([1.0, 2.0], 0)
+    with pytest.raises(ValueError):
+        forecast_series([1.0, 2.0], 3, season_length=0)
+
+
+def test_forecast_many_equals_forecast_series_in_parallel_and_alone():
+    rng = np.random.default_rng(11)
+    series = {
+        f"user:{index}": np.maximum(0, 100 + rng.normal(0, 10, int(rng.integers(3, 60))).cumsum())
+        for index in range(forecast_module.PARALLEL_FROM + 10)
+    }
+    parallel = forecast_many(series, 6, processes=2)
+    assert list(parallel) == list(series)
+    for key in list(series)[::7]:
+        assert parallel[key] == forecast_series(series[key], 6)
+    small = dict(list(series.items())[:5])
+    assert forecast_many(small, 6) == {key: forecast_series(v, 6) for key, v in small.items()}
