@@ -1,11 +1,25 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from collections import defaultdict
+from datetime import timedelta
+
 from odoo import _, api, models
 from odoo.exceptions import AccessError
 from odoo.osv import expression
 from odoo.tools.misc import format_date
 
-from ..engine.periods import period_containing
-from .salesperf_target import PIPELINE_METRICS
+from ..engine.periods import Period, period_containing
+from .salesperf_target import PIPELINE_METRICS, SCOPE_DIMENSION
+
+
+def month_range(first, last):
+    """First days of the months from ``first``'s to ``last``'s."""
+    months = []
+    month = first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
 
 #: The periods of the panel, one row of goal cards each.
 PANEL_PERIOD_KINDS = ("month", "quarter")
@@ -71,6 +85,7 @@ class SalesperfTarget(models.Model):
         manageable = targets._filtered_access("write")
         targets = targets.filtered(lambda t: t.state == "confirmed" or t in manageable)
         pacing = targets._salesperf_pacing()
+        forecasts = targets._pipeline_panel_forecasts(pacing)
         statuses = dict(self._fields["pacing_status"]._description_selection(self.env))
         metrics = dict(self._fields["metric"]._description_selection(self.env))
         today_periods = periods[self.env.company]
@@ -92,7 +107,9 @@ class SalesperfTarget(models.Model):
                     "kind": kind,
                     "label": self._pipeline_panel_period_label(kind, today_periods[kind].start),
                     "goals": [
-                        target._pipeline_panel_goal(pacing.get(target.id), metrics, statuses)
+                        target._pipeline_panel_goal(
+                            pacing.get(target.id), metrics, statuses, forecasts.get(target.id)
+                        )
                         for target in targets
                         if target.period_kind == kind
                     ],
@@ -223,10 +240,12 @@ class SalesperfTarget(models.Model):
             ]
         )
 
-    def _pipeline_panel_goal(self, pacing, metrics, statuses):
+    def _pipeline_panel_goal(self, pacing, metrics, statuses, forecast=None):
         """One goal card: the target, its actual and its pace.
 
         :param pacing: the target's ``engine.targets.Pacing``, or ``None``.
+        :param forecast: the forecast of the period's end (see
+            :meth:`_pipeline_panel_forecasts`), or ``None``.
         """
         self.ensure_one()
         status = pacing.status if pacing else False
@@ -249,7 +268,97 @@ class SalesperfTarget(models.Model):
             "status_label": statuses.get(status, ""),
             "coverage": coverage,
             "monetary": self.is_monetary,
+            "forecast": forecast if forecast is not None else False,
         }
+
+    def _pipeline_panel_forecasts(self, pacing):
+        """``{target id: forecast of the period's end}`` of the revenue goals
+        whose company has a finished forecast run with that goal's series.
+
+        The forecast of a period's end is what its closed months sold, plus
+        the current month's forecast (or what it has sold so far, when that
+        is more), plus the forecasts of the period's later months, from the
+        company's latest finished run (``salesperf.forecast.run``). The
+        queries do not depend on the number of goals: one grouped read of
+        the latest runs' lines; per period with closed months (a quarter
+        after its first month), scope and company, one computation of their
+        revenue.
+
+        :param pacing: ``{target id: engine.targets.Pacing}`` of these goals.
+        """
+        goals = self.filtered(lambda target: target.metric == "revenue" and target.date_to)
+        if not goals:
+            return {}
+        months = {company: company._salesperf_month_start() for company in goals.company_id}
+        # the forecast lines are read with the user's own rights: the same
+        # people's as the goals they may read
+        rows = self.env["salesperf.forecast.line"]._read_group(
+            [
+                ("is_latest", "=", True),
+                ("company_id", "in", goals.company_id.ids),
+                ("series_key", "in", list(set(goals.mapped(lambda t: t._forecast_series_key())))),
+                ("date", ">=", min(months.values())),
+                ("date", "<=", max(goals.mapped("date_to"))),
+            ],
+            ["company_id", "series_key", "date:month"],
+            ["forecast:sum"],
+        )
+        forecast = defaultdict(dict)
+        for company, key, line_month, amount in rows:
+            forecast[company, key][line_month] = amount
+        goals = goals.filtered(lambda t: (t.company_id, t._forecast_series_key()) in forecast)
+        result = {}
+        for company in goals.company_id:
+            month = months[company]
+            company_goals = goals.filtered(
+                lambda target, company=company, month=month: (
+                    target.company_id == company and target.date_to >= month
+                )
+            )
+            closed = company_goals._pipeline_panel_closed_revenue(company, month)
+            for target in company_goals:
+                by_month = forecast[company, target._forecast_series_key()]
+                sold_before = closed.get(target.id, 0.0)
+                sold = pacing[target.id].actual if target.id in pacing else 0.0
+                ahead = [
+                    by_month.get(start, 0.0)
+                    for start in month_range(max(month, target.date_from), target.date_to)
+                ]
+                result[target.id] = sold_before + max(ahead[0], sold - sold_before) + sum(ahead[1:])
+        return result
+
+    def _forecast_series_key(self):
+        """Key of the forecast series measuring this goal."""
+        self.ensure_one()
+        return {
+            "company": "company",
+            "team": f"team:{self.team_id.id or 0}",
+            "user": f"user:{self.user_id.id or 0}",
+        }[self.scope]
+
+    def _pipeline_panel_closed_revenue(self, company, month):
+        """``{target id: revenue}`` of the goals' closed months (their
+        period's months before ``month``), one KPI computation per period
+        start and scope."""
+        # the explicit check before sudo: the goals are those the user may
+        # read, and each measures its whole scope, as the goals' actuals do
+        # (see _salesperf_pacing): a team leader with "own documents" rights
+        # still needs the team's total
+        kpi = self.env["salesperf.kpi"].sudo()
+        groups = defaultdict(lambda: self.browse())
+        for target in self._filtered_access("read"):
+            if target.date_from < month:
+                groups[target.date_from, target.scope] |= target
+        result = {}
+        for (date_from, scope), group in groups.items():
+            period = Period(date_from, month - timedelta(days=1))
+            measures = kpi._compute_measures(
+                period, SCOPE_DIMENSION[scope], company, measures={"revenue"}
+            )
+            for target in group:
+                key = (target._entity_id(), company.id)
+                result[target.id] = measures.get(key, {}).get("revenue", 0.0)
+        return result
 
     @api.model
     def _pipeline_panel_period_label(self, kind, start):

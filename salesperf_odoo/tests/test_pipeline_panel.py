@@ -304,9 +304,10 @@ class TestPipelinePanel(PipelinePanelCommon):
 #: (teams, members), the targets and which of them he manages, each period's
 #: sales facts and open pipeline, each period's working days (the company
 #: calendar's attendances and leaves, elapsed and whole period), his settings
-#: and the currencies. A member's goals also check her team membership (the
-#: record rule of her targets).
-PANEL_QUERIES = {"team": 26, "user": 29}
+#: and the currencies, the latest forecast of the revenue goals (one grouped
+#: read of the forecast lines). A member's goals also check her team
+#: membership (the record rule of her targets).
+PANEL_QUERIES = {"team": 27, "user": 30}
 
 
 @tagged("post_install", "-at_install")

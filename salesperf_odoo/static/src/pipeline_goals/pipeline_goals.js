@@ -234,6 +234,25 @@ export class PipelineGoals extends Component {
         });
     }
 
+    /** @returns {string} the forecast of a revenue goal's period end, or "" */
+    forecastLabel(goal) {
+        if (goal.forecast === false || goal.forecast === undefined) {
+            return "";
+        }
+        return _t("Forecast: %(amount)s", { amount: this.formatValue(goal, goal.forecast) });
+    }
+
+    forecastTitle() {
+        return _t(
+            "What the closed months of the period sold, plus this month's forecast (or what it sold so far, when more), plus the forecast of the months left, from the latest statistical forecast"
+        );
+    }
+
+    /** Bootstrap text colour of the forecast: below the target is a warning. */
+    forecastColor(goal) {
+        return goal.forecast < goal.target ? "text-warning-emphasis" : "text-success";
+    }
+
     cardTitle(goal) {
         return _t("Open what %(goal)s counts", { goal: goal.label });
     }
