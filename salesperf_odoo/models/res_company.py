@@ -24,6 +24,13 @@ class ResCompany(models.Model):
     salesperf_pace_at_risk = fields.Float(
         string="At Risk From", default=0.80, help="Below this ratio a target is behind."
     )
+    salesperf_forecast_reminder_day = fields.Integer(
+        string="Forecast Reminder Day",
+        default=3,
+        help="Salespeople who have not submitted their forecast of the month by the end of "
+        "this day of the month (1 to 28, in the company's time zone) get a To-Do activity "
+        "the next day.",
+    )
 
     @api.constrains("salesperf_pace_ahead", "salesperf_pace_on_track", "salesperf_pace_at_risk")
     def _check_salesperf_pacing_thresholds(self):
@@ -32,6 +39,18 @@ class ResCompany(models.Model):
             if not ahead >= on_track >= at_risk >= 0:
                 raise ValidationError(
                     _("Pacing thresholds must decrease: ahead ≥ on track ≥ at risk ≥ 0.")
+                )
+
+    @api.constrains("salesperf_forecast_reminder_day")
+    def _check_salesperf_forecast_reminder_day(self):
+        for company in self:
+            if not 1 <= company.salesperf_forecast_reminder_day <= 28:
+                raise ValidationError(
+                    _(
+                        "The forecast reminder day is a day of the month from 1 to 28, "
+                        "not %(day)s.",
+                        day=company.salesperf_forecast_reminder_day,
+                    )
                 )
 
     def _salesperf_pacing_thresholds(self):

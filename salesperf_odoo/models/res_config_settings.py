@@ -15,3 +15,6 @@ class ResConfigSettings(models.TransientModel):
     salesperf_pace_at_risk = fields.Float(
         related="company_id.salesperf_pace_at_risk", readonly=False
     )
+    salesperf_forecast_reminder_day = fields.Integer(
+        related="company_id.salesperf_forecast_reminder_day", readonly=False
+    )
