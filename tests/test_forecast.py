@@ -171,3 +171,65 @@ def test_forecast_many_equals_forecast_series_in_parallel_and_alone():
         assert parallel[key] == forecast_series(series[key], 6)
     small = dict(list(series.items())[:5])
     assert forecast_many(small, 6) == {key: forecast_series(v, 6) for key, v in small.items()}
+
+
+def offset_candidate(offset, final):
+    """A candidate whose backtest errs by ``offset`` everywhere and whose
+    final forecast is ``final`` (both in units of the series' largest value)."""
+
+    def candidate(setup):
+        return setup.targets() + offset, np.full(setup.horizon, final)
+
+    return candidate
+
+
+def test_candidates_are_weighted_by_their_backtest_error(monkeypatch):
+    # a flat series of 10: values are divided by 10 inside, and the scale is
+    # the mean absolute value 10 (seasonal naive and naive err by 0), so a
+    # backtest offset of 0.1 is a MASE of 0.1
+    for code, offset, final in (
+        ("theta", 0.1, 1.0),
+        ("damped", 0.2, 2.0),
+        ("arima", 0.2, 3.0),
+        ("snaive", 0.4, 4.0),
+    ):
+        monkeypatch.setitem(forecast_module._CANDIDATES, code, offset_candidate(offset, final))
+    result = forecast_series([10.0] * 40, 6)
+    # weights 1/0.1^2 : 1/0.2^2 : 1/0.2^2 : 1/0.4^2 = 100 : 25 : 25 : 6.25,
+    # shares .64 .16 .16 .04; point (.64x1 + .16x2 + .16x3 + .04x4) x 10 = 16
+    assert result.method == "combination"
+    assert result.point == pytest.approx([16.0] * 6)
+    # the combined backtest errs by .64x.1 + .16x.2 + .16x.2 + .04x.4 = 0.144
+    assert result.backtest_mase == pytest.approx(0.144)
+    # every step's backtest error is 0.144 x 10 = 1.44: the standard deviation
+    assert result.lo80 == pytest.approx([16 - Z80 * 1.44] * 6)
+    assert result.hi95 == pytest.approx([16 + Z95 * 1.44] * 6)
+
+
+def test_a_dominant_candidate_is_used_alone(monkeypatch):
+    for code, offset, final in (
+        ("theta", 0.01, 1.0),
+        ("damped", 0.5, 2.0),
+        ("arima", 0.5, 3.0),
+        ("snaive", 0.5, 4.0),
+    ):
+        monkeypatch.setitem(forecast_module._CANDIDATES, code, offset_candidate(offset, final))
+    result = forecast_series([10.0] * 40, 6)
+    # weights 10000 : 4 : 4 : 4, theta holds 10000 / 10012 = 99.9 % >= 95 %
+    assert result.method == "theta"
+    assert result.point == pytest.approx([10.0] * 6)
+    assert result.backtest_mase == pytest.approx(0.01)
+
+
+def test_short_histories_never_get_a_seasonal_model():
+    season = [10, 12, 14, 16, 18, 20, 22, 20, 18, 16, 14, 12]
+    # 20 months, under two seasons: seasonal naive is not a candidate, so the
+    # first fallback (SES) forecasts instead
+    result = forecast_series((season * 2)[:20], 6, methods=["snaive"])
+    assert result.method == "ses"
+    # 30 months: two seasons and 6 backtest origins, seasonal naive applies
+    result = forecast_series((season * 3)[:30], 6, methods=["snaive"])
+    assert result.method == "snaive"
+    assert result.point == pytest.approx(season[6:12])
+    with pytest.raises(ValueError):
+        forecast_series(season * 3, 6, methods=["prophet"])
