@@ -346,24 +346,26 @@ class SalesperfForecastSubmission(models.Model):
         return period_containing(kind, company._salesperf_today()).start
 
     @api.model
-    def _user_team(self, user, company):
-        """``user``'s sales team in ``company``: their oldest active membership
-        of an active team of the company (or of no company), as Odoo picks the
-        main team of a user."""
-        membership = (
+    def _user_teams(self, users, company):
+        """``{user: team}``: each user's sales team in ``company``, their oldest
+        active membership of an active team of the company (or of no
+        company), as Odoo picks the main team of a user; an empty team for
+        users in none. One query whatever the number of users."""
+        memberships = (
             self.env["crm.team.member"]
             .sudo()
             .search(
                 [
-                    ("user_id", "=", user.id),
+                    ("user_id", "in", users.ids),
                     ("crm_team_id.active", "=", True),
                     ("crm_team_id.company_id", "in", [company.id, False]),
                 ],
-                order="create_date, id",
-                limit=1,
+                order="create_date desc, id desc",
             )
         )
-        return membership.crm_team_id
+        # the oldest membership comes last and wins
+        teams = {membership.user_id: membership.crm_team_id for membership in memberships}
+        return {user: teams.get(user, self.env["crm.team"]) for user in users}
 
     @api.model
     def _submit(self, company, kind, commit, best_case, note=False):
@@ -402,7 +404,7 @@ class SalesperfForecastSubmission(models.Model):
                 )
             )
         vals = {
-            "team_id": self._user_team(user, company).id,
+            "team_id": self._user_teams(user, company)[user].id,
             "commit_amount": commit,
             "best_case_amount": best_case,
             "state": "submitted",
@@ -589,6 +591,7 @@ class SalesperfForecastSubmission(models.Model):
         by_user = {submission.user_id: submission for submission in submissions}
         missing = users.filtered(lambda user: user not in by_user)
         if missing:
+            teams = self._user_teams(missing, company)
             by_user.update(
                 zip(
                     missing,
@@ -597,7 +600,7 @@ class SalesperfForecastSubmission(models.Model):
                             {
                                 "company_id": company.id,
                                 "user_id": user.id,
-                                "team_id": self._user_team(user, company).id,
+                                "team_id": teams[user].id,
                                 "period_kind": "month",
                                 "date_from": month_start,
                             }

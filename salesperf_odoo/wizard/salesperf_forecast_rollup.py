@@ -103,7 +103,9 @@ class SalesperfForecastRollup(models.TransientModel):
         company = self.env.company
         return (
             Team.search([("user_id", "=", self.env.uid), ("company_id", "in", [company.id, False])])
-            or self.env["salesperf.forecast.submission"]._user_team(self.env.user, company)
+            or self.env["salesperf.forecast.submission"]._user_teams(self.env.user, company)[
+                self.env.user
+            ]
         )[:1]
 
     @api.depends("company_id", "period_kind")
