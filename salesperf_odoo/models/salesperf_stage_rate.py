@@ -35,7 +35,7 @@ class SalesperfStageRate(models.Model):
 
     _name = "salesperf.stage.rate"
     _description = "Sales Performance Stage Win Rate"
-    _order = "company_id, team_id, stage_id"
+    _order = "company_id, team_id nulls first, stage_id"
     _rec_name = "stage_id"
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
@@ -47,16 +47,18 @@ class SalesperfStageRate(models.Model):
         help="Empty: the whole company's history, used for the teams with too little of their own.",
     )
     stage_id = fields.Many2one("crm.stage", required=True, readonly=True, ondelete="cascade")
-    won_count = fields.Integer(string="Won", readonly=True)
+    # an opportunity counts in every stage it visited: no sums across stages
+    won_count = fields.Integer(string="Won", readonly=True, aggregator=None)
     closed_count = fields.Integer(
         string="Closed",
         readonly=True,
+        aggregator=None,
         help="Opportunities that were in this stage and were won or lost over the 12 months.",
     )
     rate = fields.Float(
         string="Win Rate (%)",
         readonly=True,
-        aggregator="avg",
+        aggregator=None,
         help="100 × Won / Closed.",
     )
     calibrated = fields.Boolean(
