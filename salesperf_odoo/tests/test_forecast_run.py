@@ -15,7 +15,7 @@ from odoo.tools import mute_logger
 
 from ..engine.forecast import METHODS
 from ..models.salesperf_forecast_run import distribute
-from .common import SalesperfCommon
+from .common import SalesperfCommon, SalesperfTourCase
 
 RUN_LOGGER = "odoo.addons.salesperf_odoo.models.salesperf_forecast_run"
 MARCH = date(2025, 3, 1)
@@ -684,3 +684,91 @@ class TestForecastOnGoalsPanel(ForecastRunCommon):
                 ("month", "margin"): False,
             },
         )
+
+
+CHART_URL = "/odoo/action-salesperf_odoo.salesperf_forecast_chart_action"
+
+
+class ForecastChartTourCommon(SalesperfTourCase):
+    """The chart in the browser (whose clock cannot be frozen): Sonia Tour
+    sold 100 a month in team North Tour over the 24 months before this one,
+    forecast by a run computed before the tour. Dora is a Sales
+    administrator of the company."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.env["res.company"].create({"name": "Salesperf Forecast Tour Co"})
+        company.partner_id.tz = "UTC"
+        cls.company = company
+
+        def user(login, name, groups):
+            return new_test_user(
+                cls.env,
+                login=login,
+                name=name,
+                groups=groups,
+                company_id=company.id,
+                company_ids=[Command.set(company.ids)],
+                tz="UTC",
+            )
+
+        cls.dora = user("dora_forecast", "Dora Tour", "sales_team.group_sale_manager")
+        cls.sonia = user("sonia_forecast", "Sonia Tour", "sales_team.group_sale_salesman")
+        team = cls.env["crm.team"].create(
+            {
+                "name": "North Tour",
+                "company_id": company.id,
+                "member_ids": [Command.set(cls.sonia.ids)],
+            }
+        )
+        product = cls.env["product.product"].create({"name": "Tour Widget"})
+        month = company._salesperf_month_start()
+        cls.env["salesperf.external.sale"].create(
+            [
+                {
+                    "name": f"TOUR-{index}",
+                    "date": month - relativedelta(months=index, days=-14),
+                    "company_id": company.id,
+                    "user_id": cls.sonia.id,
+                    "team_id": team.id,
+                    "product_id": product.id,
+                    "quantity": 1.0,
+                    "currency_id": company.currency_id.id,
+                    "price_subtotal": 100.0,
+                }
+                for index in range(1, 25)
+            ]
+        )
+        run = cls.env["salesperf.forecast.run"].create(
+            {"company_id": company.id, "date_start": month}
+        )
+        while run.state in ("queued", "running"):
+            run._process_step(100)
+
+    def _run_tours(self):
+        self.start_tour(CHART_URL, "salesperf_forecast_chart_tour", login="dora_forecast")
+        queued = self.env["salesperf.forecast.run"].search(
+            [("company_id", "=", self.company.id), ("state", "=", "queued")]
+        )
+        self.assertEqual(queued.user_id, self.dora, "the button queued one run")
+        self.start_tour(
+            CHART_URL, "salesperf_forecast_chart_salesperson_tour", login="sonia_forecast"
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestForecastChartTour(ForecastChartTourCommon):
+    def test_forecast_chart_tour(self):
+        self._run_tours()
+
+
+@tagged("post_install", "-at_install")
+class TestForecastChartTourMobile(ForecastChartTourCommon):
+    """The same tours at phone width."""
+
+    browser_size = "375x667"
+    touch_enabled = True
+
+    def test_forecast_chart_tour_on_phone(self):
+        self._run_tours()

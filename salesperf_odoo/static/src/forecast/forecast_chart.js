@@ -135,9 +135,14 @@ export class ForecastChart extends Component {
     chartConfig() {
         const data = this.data;
         const labels = data.months.map((month) => deserializeDate(month).toFormat("MMM yyyy"));
-        const actualColor = getColor(0, "light");
-        const forecastColor = getColor(1, "light");
-        const targetColor = getColor(3, "light");
+        const actualColor = getColor(0, "light", "sm"); // blue
+        const forecastColor = getColor(3, "light", "sm"); // orange
+        const targetColor = getColor(1, "light", "sm"); // red
+        // the current month is sold to date only: a point of its own, not
+        // the end of the closed months' line
+        const current = data.months.indexOf(data.current_month);
+        const closed = data.actual.map((value, index) => (index === current ? null : value));
+        const toDate = data.actual.map((value, index) => (index === current ? value : null));
         const band = (label, values, fill, opacity) => ({
             label,
             data: values,
@@ -154,10 +159,20 @@ export class ForecastChart extends Component {
             band(_t("80 % interval"), data.hi80, "-1", 0.25),
             {
                 label: _t("Actual"),
-                data: data.actual,
+                data: closed,
                 borderColor: actualColor,
                 backgroundColor: actualColor,
                 pointRadius: 2,
+                fill: false,
+            },
+            {
+                label: _t("This month so far"),
+                data: toDate,
+                borderColor: actualColor,
+                backgroundColor: "transparent",
+                pointRadius: 5,
+                pointStyle: "triangle",
+                showLine: false,
                 fill: false,
             },
             {
