@@ -7,6 +7,7 @@ from engine.targets import (
     history_weights,
     missing_history,
     pace,
+    period_forecast,
     seasonal_weights,
     shares,
     split_amount,
@@ -130,3 +131,30 @@ def test_pacing_edges():
         pace(1000, 0, 0, 0, THRESHOLDS)
     with pytest.raises(ValueError, match="must decrease"):
         pace(1000, 0, 1, 20, (0.8, 0.95, 1.1))
+
+
+def test_period_forecast_adds_points_and_half_widths_in_quadrature():
+    # two months 100 [70, 130] and 200 [160, 240]: point 100 + 200 = 300;
+    # below sqrt(30² + 40²) = 50, above sqrt(30² + 40²) = 50: [250, 350]
+    # (not 300 - 70 = 230 and 300 + 70 = 370, the sum of the half-widths)
+    result = period_forecast([(100, 70, 130), (200, 160, 240)])
+    assert (result.point, result.lo80, result.hi80) == (300, 250, 350)
+    # one month: its own interval
+    result = period_forecast([(120.5, 100.25, 150.75)])
+    assert (result.point, result.lo80, result.hi80) == (120.5, 100.25, 150.75)
+
+
+def test_period_forecast_keeps_lopsided_sides_and_known_months():
+    # 40 [10, 80] and 40 [0, 70]: below sqrt(30² + 40²) = 50, above
+    # sqrt(40² + 30²) = 50; 500 already sold in the period's first month:
+    # 500 + 80 = 580 [530, 630]
+    result = period_forecast([(40, 10, 80), (40, 0, 70)], known=500)
+    assert (result.point, result.lo80, result.hi80) == (580, 530, 630)
+    # a month forecast at 0 with a bound at 0 below never takes the bound
+    # under 0: 10 [0, 40] and 0 [0, 0] → below sqrt(10²) = 10, above 30
+    result = period_forecast([(10, 0, 40), (0, 0, 0)])
+    assert (result.point, result.lo80, result.hi80) == (10, 0, 40)
+    # nothing forecast: what is known, without uncertainty
+    result = period_forecast([], known=75.5)
+    assert (result.point, result.lo80, result.hi80) == (75.5, 75.5, 75.5)
+    assert period_forecast([]) == period_forecast([], known=0.0)

@@ -8,6 +8,7 @@ over go one by one to the children with the largest remainders; among equal
 remainders, to the child listed first (the *largest remainder* rule).
 """
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -112,6 +113,44 @@ def seasonal_weights(monthly_history, months):
             profile[month] += max(amount or 0, 0)
     weights = [profile[month] for month in months]
     return weights if any(weights) else None
+
+
+@dataclass(frozen=True)
+class PeriodForecast:
+    """The forecast of a period of one or several months, with its 80 %
+    interval: what a target for the period can be checked against."""
+
+    point: float
+    lo80: float
+    hi80: float
+
+
+def period_forecast(months, known=0.0):
+    """The forecast of a period from the forecasts of its months.
+
+    The point is the sum of the monthly points. The interval assumes that
+    the monthly forecast errors are **independent**: the variance of a sum
+    of independent errors is the sum of their variances, so the half-widths
+    of the monthly intervals add up in quadrature, the square root of the sum
+    of their squares. Each side is combined on its own (the lower half-width
+    ``point - lo80``, the upper ``hi80 - point``), since a monthly interval of
+    non-negative sales may be lopsided. With non-negative monthly bounds the
+    combined lower bound stays at or above ``known``: the root of a sum of
+    squares is at most the sum.
+
+    Errors of one series in consecutive months are often positively
+    correlated in practice (a level shift lasts): the interval is then too
+    narrow; fully correlated errors would add the half-widths themselves.
+
+    :param months: ``(point, lo80, hi80)`` of each month forecast.
+    :param known: what is already known of the period's other months (their
+        actual revenue), added to the point with no uncertainty.
+    :returns: a :class:`PeriodForecast`.
+    """
+    point = known + sum(month[0] for month in months)
+    below = math.sqrt(sum(max(value - low, 0.0) ** 2 for value, low, _high in months))
+    above = math.sqrt(sum(max(high - value, 0.0) ** 2 for value, _low, high in months))
+    return PeriodForecast(point=point, lo80=point - below, hi80=point + above)
 
 
 @dataclass(frozen=True)
