@@ -7,11 +7,13 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
 
 from ..engine.periods import Period, same_period_last_year
 from ..engine.targets import (
     history_weights,
     missing_history,
+    period_forecast,
     seasonal_weights,
     shares,
     split_amount,
@@ -21,14 +23,25 @@ from ..models.salesperf_target import PERIOD_KINDS, SCOPE_DIMENSION, check_finit
 #: Precision of the shares, as ratios: a percentage with 2 decimals (the
 #: preview line's share digits).
 SHARE_ROUNDING = 0.0001
-#: Methods that weigh each child by its history, and flag who has none.
-HISTORY_METHODS = ("history", "seasonal")
+#: Methods that weigh each child by its history (or its forecast), and flag
+#: who has none.
+HISTORY_METHODS = ("history", "seasonal", "forecast")
 #: What a target of each scope splits into, by owner.
 CHILD_SCOPE = {"company": "team", "team": "user"}
 #: What a target of each period kind splits into, over time.
 CHILD_PERIOD = {"year": ("quarter", 3), "quarter": ("month", 1)}
 #: What tells the children of a split apart: their owner and their period.
 CHILD_KEY = ("scope", "team_id", "user_id", "period_kind", "date_from")
+#: Numbers of a preview line that must be finite.
+FINITE_LINE_FIELDS = [
+    "weight",
+    "share",
+    "amount",
+    "last_year_amount",
+    "forecast_amount",
+    "forecast_lo80",
+    "forecast_hi80",
+]
 
 
 class SalesperfTargetSplit(models.TransientModel):
@@ -44,6 +57,18 @@ class SalesperfTargetSplit(models.TransientModel):
     (a newcomer, a month that never sold) is flagged in the preview, and the
     user chooses what it gets: an equal share, or nothing. The shares are
     shown as percentages, the history itself stays internal.
+
+    From the forecast, each child weighs its own statistical forecast for its
+    period (the latest finished forecast run of the target's company), and
+    the preview shows, next to each amount, last year's actual and the
+    forecast's 80 % interval. The amounts are still the target split in
+    proportion to the weights, adding up to it as every other split does:
+    the target is the manager's to set, and a split that left its children
+    off their parent would show as a mismatch on the parent at once. The
+    stretch factor is the manager's ambition over the forecast; since one
+    factor for everyone changes nobody's share, it does not move the amounts:
+    the preview compares the target with the forecast × the stretch instead,
+    so that the manager sees how far the target is from what was intended.
     """
 
     _name = "salesperf.target.split"
@@ -60,6 +85,7 @@ class SalesperfTargetSplit(models.TransientModel):
             ("equal", "Equal Shares"),
             ("history", "Share of Last Year"),
             ("seasonal", "Seasonality (last 3 years)"),
+            ("forecast", "From the Forecast"),
             ("manual", "Manual Percentages"),
             ("manual_amount", "Manual Amounts"),
         ],
@@ -75,7 +101,15 @@ class SalesperfTargetSplit(models.TransientModel):
         required=True,
         default="equal",
         help="What a team, salesperson or month without any sales in the reference "
-        "period gets, while the others are weighed by their history.",
+        "period (or, from the forecast, with nothing forecast for its period) gets, "
+        "while the others are weighed by their history or forecast.",
+    )
+    stretch = fields.Float(
+        default=1.0,
+        help="How far above (or below) its statistical forecast the target should "
+        "be, e.g. 1.10 for 10 % above it; above 0. The target is split in proportion "
+        "to each forecast whatever the stretch (one factor for all changes no share): "
+        "the preview compares the target with the forecast × the stretch.",
     )
     line_ids = fields.One2many("salesperf.target.split.line", "split_id", string="Preview")
     note = fields.Char(readonly=True)
@@ -112,6 +146,13 @@ class SalesperfTargetSplit(models.TransientModel):
         if self.line_ids and self.method in HISTORY_METHODS:
             self._update_shares()
 
+    @api.onchange("stretch")
+    def _onchange_stretch(self):
+        """The comparison of the target with the forecast × the stretch
+        follows the stretch; the amounts do not depend on it."""
+        if self.line_ids and self.method == "forecast":
+            self.note = self._stretch_error() or self._preview_note()
+
     # ------------------------------------------------------------
     # PREVIEW
     # ------------------------------------------------------------
@@ -121,20 +162,25 @@ class SalesperfTargetSplit(models.TransientModel):
         self.ensure_one()
         self.target_id.check_access("write")
         children = self._child_specs()
-        weights, note = self._weights(children)
+        forecasts = self._forecast_per_child(children) if self.method == "forecast" else None
+        weights, note = self._weights(children, forecasts)
         missing = missing_history(weights)
+        figures = self._forecast_figures(children, forecasts)
         self.line_ids = [fields.Command.clear()] + [
             fields.Command.create(
                 {
                     **spec,
+                    **child_figures,
                     "weight": weight,
                     "has_history": self.method not in HISTORY_METHODS or not is_missing,
                 }
             )
-            for spec, weight, is_missing in zip(children, weights, missing, strict=True)
+            for spec, child_figures, weight, is_missing in zip(
+                children, figures, weights, missing, strict=True
+            )
         ]
-        self.note = note or self._without_history_note()
         self._update_shares()
+        self.note = note or self._preview_note()
         return self._reopen()
 
     def _update_shares(self):
@@ -163,9 +209,22 @@ class SalesperfTargetSplit(models.TransientModel):
         except ValueError as error:
             raise UserError(_("This split cannot be computed: %s", error)) from error
 
+    def _preview_note(self):
+        """What the preview tells the user: from the forecast, the target
+        against the forecast × the stretch; who has no history or forecast."""
+        notes = [self._forecast_note(), self._without_history_note()]
+        return " ".join(filter(None, notes)) or False
+
     def _without_history_note(self):
         if not self.can_choose_without_history:
             return False
+        if self.method == "forecast":
+            return _(
+                "%(count)s of %(total)s have nothing forecast for their period: choose "
+                "below whether they get an equal share of the target or nothing.",
+                count=self.without_history_count,
+                total=len(self.line_ids),
+            )
         return _(
             "%(count)s of %(total)s have no history to weigh them by: choose below "
             "whether they get an equal share of the target or nothing.",
@@ -233,10 +292,15 @@ class SalesperfTargetSplit(models.TransientModel):
             ]
         raise UserError(_("A salesperson's target can only be split over time."))
 
-    def _weights(self, children):
+    def _weights(self, children, forecasts=None):
         """``(weights, note)``: each child's raw weight (its history for the
-        history methods, 0 where it has none; 1 otherwise), and a note for
-        the user when there is something to say."""
+        history methods, its forecast for the period from the forecast, 0
+        where it has none; 1 otherwise), and a note for the user when there
+        is something to say.
+
+        :param forecasts: from the forecast, the children's forecasts when
+            the caller has them already (see ``_forecast_per_child``).
+        """
         equal = [1] * len(children)
         if self.method == "equal":
             return equal, False
@@ -246,6 +310,15 @@ class SalesperfTargetSplit(models.TransientModel):
             return equal, _(
                 "Enter each line's amount (they must add up to the target), then apply."
             )
+        if self.method == "forecast":
+            if forecasts is None:
+                forecasts = self._forecast_per_child(children)
+            weights = [forecast.point for forecast in forecasts]
+            if history_weights(weights) is None:
+                return weights, _(
+                    "Nothing is forecast for any of them over this period: equal shares instead."
+                )
+            return weights, False
         if self.method == "history":
             weights = self._last_year_per_child(children)
         else:
@@ -260,6 +333,14 @@ class SalesperfTargetSplit(models.TransientModel):
         """The target's metric for each child over its period one year
         earlier: one KPI computation per distinct period and scope (all the
         people of a team share one), not one per child."""
+        return self._measure_per_child(
+            children, lambda child: same_period_last_year(self._child_period(child))
+        )
+
+    def _measure_per_child(self, children, period_of):
+        """The target's metric for each child over ``period_of(child)`` (0
+        where that is ``None``): one KPI computation per distinct period and
+        scope, not one per child."""
         target = self.target_id
         company = target.company_id
         # sudo: the split's history is the whole scope's (a leader with "own
@@ -269,17 +350,14 @@ class SalesperfTargetSplit(models.TransientModel):
         measures = {}
         values = []
         for child in children:
-            key = (child["period_kind"], child["date_from"], child["scope"])
+            period = period_of(child)
+            if period is None:
+                values.append(0.0)
+                continue
+            key = (period.start, period.end, child["scope"])
             if key not in measures:
-                start = child["date_from"]
-                child_period = Period(
-                    start, self._period_end(child["period_kind"], start), child["period_kind"]
-                )
                 measures[key] = kpi._compute_measures(
-                    same_period_last_year(child_period),
-                    SCOPE_DIMENSION[child["scope"]],
-                    company,
-                    measures={target.metric},
+                    period, SCOPE_DIMENSION[child["scope"]], company, measures={target.metric}
                 )
             entity = {
                 "company": company.id,
@@ -288,6 +366,189 @@ class SalesperfTargetSplit(models.TransientModel):
             }[child["scope"]]
             values.append(measures[key].get((entity, company.id), {}).get(target.metric, 0))
         return values
+
+    def _child_period(self, child):
+        """The period of a child spec."""
+        start = child["date_from"]
+        kind = child["period_kind"]
+        return Period(start, self._period_end(kind, start), kind)
+
+    # ------------------------------------------------------------
+    # FROM THE FORECAST
+    # ------------------------------------------------------------
+
+    def _stretch_error(self):
+        """What is wrong with the stretch factor, or ``False``."""
+        if not (math.isfinite(self.stretch) and self.stretch > 0):
+            return _(
+                "The stretch factor must be a number above 0 (1.10 for 10 %% above the "
+                "forecast), not %(stretch)s.",
+                stretch=self.stretch,
+            )
+        return False
+
+    def _forecast_per_child(self, children):
+        """Each child's forecast for its period, as an
+        ``engine.targets.PeriodForecast`` (see ``period_forecast``).
+
+        From the latest finished forecast run of the target's company: the
+        monthly forecasts of the child's own series (a salesperson's
+        ``user:<id>``, a team's ``team:<id>``, the company's ``company``) over
+        the months of its period, added up; their 80 % intervals combined as
+        if the monthly errors were independent (the root of the sum of the
+        squared half-widths). Months before the run's first month are already
+        history: they count at their actual revenue, without uncertainty. A
+        series that was not forecast (no sale in its last year) counts 0.
+
+        :raises UserError: a stretch factor of 0 or less, a target on another
+            metric than revenue, no finished forecast run for the company, a
+            period the run does not reach.
+        """
+        target = self.target_id
+        company = target.company_id
+        stretch_error = self._stretch_error()
+        if stretch_error:
+            raise UserError(stretch_error)
+        if target.metric != "revenue":
+            raise UserError(
+                _(
+                    "The forecast is of revenue: a target of %(metric)s cannot be split from it. "
+                    "Choose another method.",
+                    metric=dict(self.target_id._fields["metric"]._description_selection(self.env))[
+                        target.metric
+                    ],
+                )
+            )
+        run = self.env["salesperf.forecast.run"]._latest_done(company)
+        if not run:
+            raise UserError(
+                _(
+                    "%(company)s has no finished forecast yet: run the forecasts first "
+                    "(Sales Performance administrators start them from the forecast chart; "
+                    "the scheduled run makes one every month), then split the target from it.",
+                    company=company.name,
+                )
+            )
+        # the run's dates only: who may split a target need not read runs
+        run_info = run.sudo()
+        first = run_info.date_start
+        last = first + relativedelta(months=run_info.horizon - 1)
+        months = [self._child_months(child) for child in children]
+        beyond = max(month for child_months in months for month in child_months)
+        if beyond > last:
+            raise UserError(
+                _(
+                    "The latest forecast of %(company)s covers %(first)s to %(last)s: it does "
+                    "not reach %(month)s. Wait for the next forecast run or choose another "
+                    "method.",
+                    company=company.name,
+                    first=first.strftime("%m/%Y"),
+                    last=last.strftime("%m/%Y"),
+                    month=beyond.strftime("%m/%Y"),
+                )
+            )
+        keys = [self._series_key(child) for child in children]
+        forecast_months = {month for child_months in months for month in child_months}
+        # sudo: a split weighs the whole scope's forecast, the same for
+        # whoever may manage the target (the lines' record rules are for
+        # browsing them); the caller checked that the user may manage the
+        # target, and only the target's company's lines are read
+        rows = (
+            self.env["salesperf.forecast.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("run_id", "=", run.id),
+                    ("company_id", "=", company.id),
+                    ("series_key", "in", list(set(keys))),
+                    ("date", "in", sorted(month for month in forecast_months if month >= first)),
+                ],
+                ["series_key", "date:month"],
+                ["forecast:sum", "lo80:sum", "hi80:sum"],
+            )
+        )
+        by_month = {(key, month): (point, low, high) for key, month, point, low, high in rows}
+        known = self._measure_per_child(
+            children,
+            lambda child: (
+                Period(
+                    child["date_from"],
+                    min(self._child_period(child).end, first - timedelta(days=1)),
+                )
+                if child["date_from"] < first
+                else None
+            ),
+        )
+        return [
+            period_forecast(
+                [
+                    by_month[key, month]
+                    for month in child_months
+                    if month >= first and (key, month) in by_month
+                ],
+                known=child_known,
+            )
+            for key, child_months, child_known in zip(keys, months, known, strict=True)
+        ]
+
+    def _run_label(self):
+        """Which forecast the split is made from, for the user."""
+        run = self.env["salesperf.forecast.run"]._latest_done(self.target_id.company_id)
+        # the run's dates only, as in _forecast_per_child
+        return _(
+            "Forecast from %(month)s",
+            month=run.sudo().date_start.strftime("%m/%Y") if run else "",
+        )
+
+    def _child_months(self, child):
+        """First days of the months of a child's period."""
+        count = {"month": 1, "quarter": 3, "year": 12}[child["period_kind"]]
+        return [child["date_from"] + relativedelta(months=index) for index in range(count)]
+
+    def _series_key(self, child):
+        """The forecast series of a child spec: its owner's, at its scope."""
+        if child["scope"] == "company":
+            return "company"
+        if child["scope"] == "team":
+            return f"team:{child['team_id'] or 0}"
+        return f"user:{child['user_id'] or 0}"
+
+    def _forecast_figures(self, children, forecasts):
+        """What the preview shows next to each amount from the forecast: last
+        year's actual and the forecast with its 80 % interval; nothing for
+        the other methods."""
+        if forecasts is None:
+            return [{} for _child in children]
+        last_year = self._last_year_per_child(children)
+        return [
+            {
+                "last_year_amount": actual,
+                "forecast_amount": forecast.point,
+                "forecast_lo80": forecast.lo80,
+                "forecast_hi80": forecast.hi80,
+            }
+            for actual, forecast in zip(last_year, forecasts, strict=True)
+        ]
+
+    def _forecast_note(self):
+        """The target against the forecast × the stretch, from the preview."""
+        if self.method != "forecast" or not self.line_ids:
+            return False
+        forecast = sum(self.line_ids.mapped("forecast_amount"))
+        if not forecast > 0:
+            return False
+        target = self.target_id
+        return _(
+            "%(run)s: %(forecast)s for the period; at ×%(stretch)s: %(suggested)s. The "
+            "target, %(target)s, is %(ratio)s × the forecast, and is split in proportion "
+            "to each one's forecast.",
+            run=self._run_label(),
+            forecast=target._format_amount(forecast),
+            stretch=formatLang(self.env, self.stretch, digits=2),
+            suggested=target._format_amount(forecast * self.stretch),
+            target=target._format_amount(target.amount),
+            ratio=formatLang(self.env, target.amount / forecast, digits=2),
+        )
 
     @api.model
     def _period_end(self, kind, start):
@@ -346,6 +607,8 @@ class SalesperfTargetSplit(models.TransientModel):
         target = self.target_id
         target.check_access("write")
         specs = self._child_specs()
+        # from the forecast, the stretch and the run are checked here too,
+        # before anything is written
         weights, _note = self._weights(specs)
         lines = self._lines_matching(specs, weights)
         if self.method == "manual":
@@ -370,13 +633,27 @@ class SalesperfTargetSplit(models.TransientModel):
         )
         method = dict(self._fields["method"]._description_selection(self.env))[self.method]
         missing = sum(missing_history(weights))
+        if self.method == "forecast":
+            method = _(
+                "%(method)s: %(run)s, stretch ×%(stretch)s",
+                method=method,
+                run=self._run_label(),
+                stretch=formatLang(self.env, self.stretch, digits=2),
+            )
         if self.method in HISTORY_METHODS and 0 < missing < len(weights):
             choice = dict(self._fields["without_history"]._description_selection(self.env))
-            method = _(
-                "%(method)s; without history: %(choice)s",
-                method=method,
-                choice=choice[self.without_history].lower(),
-            )
+            if self.method == "forecast":
+                method = _(
+                    "%(method)s; without forecast: %(choice)s",
+                    method=method,
+                    choice=choice[self.without_history].lower(),
+                )
+            else:
+                method = _(
+                    "%(method)s; without history: %(choice)s",
+                    method=method,
+                    choice=choice[self.without_history].lower(),
+                )
         target.message_post(
             body=_(
                 "Split into %(count)s targets (%(method)s): %(children)s.",
@@ -418,8 +695,8 @@ class SalesperfTargetSplit(models.TransientModel):
             raise UserError(
                 _(
                     "The preview no longer matches this split: its teams, salespeople, "
-                    "periods or their history changed since. Preview it again before "
-                    "applying it."
+                    "periods, their history or their forecast changed since. Preview it "
+                    "again before applying it."
                 )
             )
         return self.line_ids.browse([line.id for line in lines])
@@ -516,7 +793,7 @@ class SalesperfTargetSplitLine(models.TransientModel):
         "year's share or seasonality).",
     )
     history_status = fields.Selection(
-        [("found", "History"), ("missing", "No history")],
+        [("found", "History"), ("missing", "No history"), ("no_forecast", "No forecast")],
         string="History",
         compute="_compute_history_status",
     )
@@ -526,19 +803,49 @@ class SalesperfTargetSplitLine(models.TransientModel):
     )
     amount = fields.Float(string="Target", digits=(16, 2))
     currency_id = fields.Many2one(related="split_id.currency_id")
+    last_year_amount = fields.Float(
+        string="Last Year",
+        digits=(16, 2),
+        help="Revenue of the same owner over the same period one year earlier.",
+    )
+    forecast_amount = fields.Float(
+        string="Forecast",
+        digits=(16, 2),
+        help="The statistical forecast of the owner's revenue over the period (the "
+        "latest forecast run): the sum of its monthly forecasts; months before the "
+        "run's first month count at their actual revenue.",
+    )
+    forecast_lo80 = fields.Float(
+        string="80 % Low",
+        digits=(16, 2),
+        help="Low end of the forecast's 80 % interval for the period. Over several "
+        "months, the monthly half-widths are combined as the square root of the sum "
+        "of their squares, which assumes independent monthly errors (if they are "
+        "correlated, the true interval is wider).",
+    )
+    forecast_hi80 = fields.Float(
+        string="80 % High",
+        digits=(16, 2),
+        help="High end of the forecast's 80 % interval for the period, combined as the low end is.",
+    )
 
-    @api.depends("has_history")
+    @api.depends("has_history", "split_id.method")
     def _compute_history_status(self):
         for line in self:
-            line.history_status = "found" if line.has_history else "missing"
+            if line.has_history:
+                line.history_status = "found"
+            elif line.split_id.method == "forecast":
+                line.history_status = "no_forecast"
+            else:
+                line.history_status = "missing"
 
     @api.model_create_multi
     def create(self, vals_list):
-        check_finite(self, vals_list, ["weight", "share", "amount"])
+        check_finite(self, vals_list, FINITE_LINE_FIELDS)
         return super().create(vals_list)
 
     def write(self, vals):
-        check_finite(self, [vals], ["weight", "share", "amount"])
+        check_finite(self, [vals], FINITE_LINE_FIELDS)
         return super().write(vals)
 
     def _child_key(self):
