@@ -191,19 +191,22 @@ def test_candidates_are_weighted_by_their_backtest_error(monkeypatch):
         ("theta", 0.1, 1.0),
         ("damped", 0.2, 2.0),
         ("arima", 0.2, 3.0),
-        ("snaive", 0.4, 4.0),
+        ("damped_seasonal", 0.2, 4.0),
+        ("snaive", 0.2, 6.0),
     ):
         monkeypatch.setitem(forecast_module._CANDIDATES, code, offset_candidate(offset, final))
     result = forecast_series([10.0] * 40, 6)
-    # weights 1/0.1^2 : 1/0.2^2 : 1/0.2^2 : 1/0.4^2 = 100 : 25 : 25 : 6.25,
-    # shares .64 .16 .16 .04; point (.64x1 + .16x2 + .16x3 + .04x4) x 10 = 16
+    # weights 1/0.1^2 : 1/0.2^2 (x4) = 100 : 25 : 25 : 25 : 25, shares .5 and .125;
+    # point (.5x1 + .125x(2 + 3 + 4 + 6)) x 10 = (.5 + 1.875) x 10 = 23.75
     assert result.method == "combination"
-    assert result.point == pytest.approx([16.0] * 6)
-    # the combined backtest errs by .64x.1 + .16x.2 + .16x.2 + .04x.4 = 0.144
-    assert result.backtest_mase == pytest.approx(0.144)
-    # every step's backtest error is 0.144 x 10 = 1.44: the standard deviation
-    assert result.lo80 == pytest.approx([16 - Z80 * 1.44] * 6)
-    assert result.hi95 == pytest.approx([16 + Z95 * 1.44] * 6)
+    assert result.point == pytest.approx([23.75] * 6)
+    # the combined backtest errs by .5x.1 + 4 x .125x.2 = 0.15
+    assert result.backtest_mase == pytest.approx(0.15)
+    # every step's backtest error is 0.15 x 10 = 1.5, widened by 1.15: 1.725
+    sigma = 1.5 * forecast_module.SIGMA_FACTOR
+    assert sigma == pytest.approx(1.725)
+    assert result.lo80 == pytest.approx([23.75 - Z80 * sigma] * 6)
+    assert result.hi95 == pytest.approx([23.75 + Z95 * sigma] * 6)
 
 
 def test_a_dominant_candidate_is_used_alone(monkeypatch):
@@ -211,11 +214,12 @@ def test_a_dominant_candidate_is_used_alone(monkeypatch):
         ("theta", 0.01, 1.0),
         ("damped", 0.5, 2.0),
         ("arima", 0.5, 3.0),
+        ("damped_seasonal", 0.5, 4.0),
         ("snaive", 0.5, 4.0),
     ):
         monkeypatch.setitem(forecast_module._CANDIDATES, code, offset_candidate(offset, final))
     result = forecast_series([10.0] * 40, 6)
-    # weights 10000 : 4 : 4 : 4, theta holds 10000 / 10012 = 99.9 % >= 95 %
+    # weights 10000 : 4 : 4 : 4 : 4, theta holds 10000 / 10016 = 99.8 % >= 95 %
     assert result.method == "theta"
     assert result.point == pytest.approx([10.0] * 6)
     assert result.backtest_mase == pytest.approx(0.01)
