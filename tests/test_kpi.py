@@ -39,6 +39,10 @@ def test_derive_kpis_ratios_by_hand():
         "activities_done": 11,
         "records_checked": 8,
         "records_complete": 6,
+        "forecast_scaled_error_total": 3.0,
+        "forecast_count": 2,
+        "forecast_error_total": 20.0,
+        "forecast_actual_total": 400.0,
     }
     kpis = derive_kpis(measures)
     assert kpis["margin_percent"] == pytest.approx(25.0)  # 3000 / 12000 × 100
@@ -47,6 +51,8 @@ def test_derive_kpis_ratios_by_hand():
     assert kpis["win_rate"] == pytest.approx(75.0)  # 3 / (3 + 1) × 100
     assert kpis["average_cycle_days"] == pytest.approx(30.0)  # 90 / 3
     assert kpis["data_completeness"] == pytest.approx(75.0)  # 6 / 8 × 100
+    assert kpis["forecast_mase"] == pytest.approx(1.5)  # 3.0 / 2 forecasts
+    assert kpis["forecast_bias"] == pytest.approx(5.0)  # 20 / 400 × 100
     assert kpis["revenue"] == 12000.0 and kpis["activities_done"] == 11
     assert tuple(kpis) == KPI_CODES
 
@@ -60,6 +66,8 @@ def test_ratios_without_denominator_are_not_applicable():
         "win_rate",
         "average_cycle_days",
         "data_completeness",
+        "forecast_mase",
+        "forecast_bias",
     ):
         assert kpis[code] is None, code
     assert kpis["revenue"] == 0 and kpis["orders"] == 0
@@ -122,11 +130,13 @@ def test_every_kpi_has_a_direction():
     assert {code for code, d in KPI_DIRECTIONS.items() if d == "down"} == {
         "lost_count",
         "average_cycle_days",
+        "forecast_mase",
     }
     assert {code for code, d in KPI_DIRECTIONS.items() if d == "neutral"} == {
         "pipeline_value",
         "weighted_pipeline",
         "quantity",
+        "forecast_bias",
     }
     with pytest.raises(ValueError, match="Unknown KPI direction"):
         KpiDefinition("x", "X", "count", "x", "higher")

@@ -33,6 +33,10 @@ MEASURES = (
     "activities_done",
     "records_checked",
     "records_complete",
+    "forecast_scaled_error_total",
+    "forecast_count",
+    "forecast_error_total",
+    "forecast_actual_total",
 )
 
 #: Measures of what is expected to close in a period (open opportunities by
@@ -54,12 +58,15 @@ class KpiDefinition:
 
     The direction decides the colour of a change, never its sign:
 
-    - ``down``: more lost opportunities and a longer sales cycle are worse.
+    - ``down``: more lost opportunities, a longer sales cycle and a larger
+      forecast error (MASE) are worse.
     - ``neutral``: the open and weighted pipeline count opportunities
       *expected* to close in the period; more of it may be new business or
       deals that slipped and were not closed, so a change is not judged.
       Quantity adds up units of different products (a box and a pallet
-      count alike): revenue and margin judge the volume sold.
+      count alike): revenue and margin judge the volume sold. A forecast
+      bias is bad either way (too high or too low): its distance from 0
+      matters, not its sign.
     - ``up``: every other KPI; money, orders, customers, win rate,
       activities and completeness are better higher.
 
@@ -70,7 +77,7 @@ class KpiDefinition:
 
     code: str
     label: str
-    unit: str  # monetary | count | quantity | percent | days
+    unit: str  # monetary | count | quantity | percent | days | ratio
     definition: str
     direction: str = "up"
     whole_period: bool = False
@@ -207,6 +214,24 @@ KPI_DEFINITIONS = (
         "completeness rule (by default: email or phone, and country; for opportunities also "
         "expected revenue and expected closing date) × 100.",
     ),
+    KpiDefinition(
+        "forecast_mase",
+        "Forecast MASE",
+        "ratio",
+        "Mean absolute scaled error of the statistical forecasts made one month ahead for the "
+        "months of the period that have closed: mean of |forecast − actual| / scale, the scale "
+        "being the series' in-sample mean absolute error of seasonal naive (below 1: better "
+        "than seasonal naive). Each entity's own series (a team's forecast for the team).",
+        "down",
+    ),
+    KpiDefinition(
+        "forecast_bias",
+        "Forecast bias %",
+        "percent",
+        "Sum of (forecast − actual) / sum of actual × 100 over the same forecasts: above 0 "
+        "when they were too high, below 0 when too low.",
+        "neutral",
+    ),
 )
 
 KPI_CODES = tuple(kpi.code for kpi in KPI_DEFINITIONS)
@@ -253,6 +278,8 @@ def derive_kpis(measures):
         "average_cycle_days": ratio(m["cycle_days_total"], m["cycle_count"]),
         "activities_done": m["activities_done"],
         "data_completeness": ratio(m["records_complete"], m["records_checked"], 100),
+        "forecast_mase": ratio(m["forecast_scaled_error_total"], m["forecast_count"]),
+        "forecast_bias": ratio(m["forecast_error_total"], m["forecast_actual_total"], 100),
     }
 
 
