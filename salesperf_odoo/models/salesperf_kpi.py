@@ -186,6 +186,7 @@ class SalesperfKpi(models.AbstractModel):
             "win_rate": self._details_closed,
             "activities_done": self._details_activities,
             "data_completeness": self._details_open_opportunities,
+            **dict.fromkeys(("forecast_mase", "forecast_bias"), self._details_forecast_accuracy),
         }
 
     @api.model
@@ -399,6 +400,34 @@ class SalesperfKpi(models.AbstractModel):
         )
         return action
 
+    @api.model
+    def _details_forecast_accuracy(self, period, company, entity_domain):
+        """The scored statistical forecasts made a month ahead for the
+        period's months, at the entity's own level (a team's forecast for a
+        team): the level is the field the entity domain names."""
+        level = {"user_id": "user", "team_id": "team", "company_id": "company"}[entity_domain[0][0]]
+        return {
+            "res_model": "salesperf.forecast.accuracy",
+            "views": [
+                (
+                    self.env.ref("salesperf_odoo.salesperf_forecast_accuracy_view_list").id,
+                    "list",
+                ),
+                (
+                    self.env.ref("salesperf_odoo.salesperf_forecast_accuracy_view_pivot").id,
+                    "pivot",
+                ),
+            ],
+            "search_view_id": [
+                self.env.ref("salesperf_odoo.salesperf_forecast_accuracy_view_search").id
+            ],
+            "domain": [
+                *self._fact_domain(period, company),
+                *self.env["salesperf.forecast.accuracy"]._kpi_domain(level),
+                *entity_domain,
+            ],
+        }
+
     # ------------------------------------------------------------
     # MEASURES
     # ------------------------------------------------------------
@@ -449,6 +478,15 @@ class SalesperfKpi(models.AbstractModel):
             (
                 self._measure_open_opportunity_completeness,
                 {"records_checked", "records_complete"},
+            ),
+            (
+                self._measure_forecast_accuracy,
+                {
+                    "forecast_scaled_error_total",
+                    "forecast_count",
+                    "forecast_error_total",
+                    "forecast_actual_total",
+                },
             ),
         ]
 
@@ -684,3 +722,28 @@ class SalesperfKpi(models.AbstractModel):
         ):
             result[key]["records_complete"] = count
         return result
+
+    @api.model
+    def _measure_forecast_accuracy(self, period, dimension, companies):
+        """Forecast MASE and bias: the statistical forecasts made one month
+        ahead for the months of the period (a month counts when its first
+        day does), at the dimension's own level, scored once the month
+        closed (``salesperf.forecast.accuracy``)."""
+        domain = [
+            *self._fact_domain(period, companies),
+            *self.env["salesperf.forecast.accuracy"]._kpi_domain(dimension),
+        ]
+        return {
+            key: {
+                "forecast_scaled_error_total": scaled,
+                "forecast_count": count,
+                "forecast_error_total": error,
+                "forecast_actual_total": actual,
+            }
+            for key, _extra, (scaled, count, error, actual) in self._grouped(
+                self.env["salesperf.forecast.accuracy"],
+                domain,
+                dimension,
+                ["scaled_error:sum", "__count", "error:sum", "actual:sum"],
+            )
+        }

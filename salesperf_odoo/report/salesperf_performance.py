@@ -37,6 +37,10 @@ MEASURES = (
     "activities_done",
     "pipeline_value",
     "weighted_pipeline",
+    "forecast_scaled_error",
+    "forecast_count",
+    "forecast_error",
+    "forecast_actual",
 )
 TARGET_METRICS = tuple(metric for metric, _label in METRICS)
 #: Ratios and what they divide: ``(numerator, denominator, factor)``.
@@ -45,20 +49,24 @@ RATIOS = {
     "average_order_value": ("revenue", "orders", 1),
     "win_rate": ("won_count", ("won_count", "lost_count"), 100),
     "average_cycle_days": ("cycle_days_total", "cycle_count", 1),
+    "forecast_mase": ("forecast_scaled_error", "forecast_count", 1),
+    "forecast_bias": ("forecast_error", "forecast_actual", 100),
 }
 #: Columns of each source.
 SALES_COLUMNS = {"revenue", "margin", "quantity", "orders"}
 CLOSED_COLUMNS = {"won_count", "won_value", "lost_count", "cycle_days_total", "cycle_count"}
 PIPELINE_COLUMNS = {"pipeline_value", "weighted_pipeline"}
+ACCURACY_COLUMNS = {"forecast_scaled_error", "forecast_count", "forecast_error", "forecast_actual"}
 #: Source families a drill-down opens, by measure.
 SALES_MEASURES = {"revenue", "margin", "quantity", "orders", "new_customers"}
 SALES_MEASURES |= {"margin_percent", "average_order_value"}
 WON_MEASURES = {"won_count", "won_value", "cycle_days_total", "cycle_count", "average_cycle_days"}
+ACCURACY_MEASURES = ACCURACY_COLUMNS | {"forecast_mase", "forecast_bias"}
 #: Performance fields a drill-down domain may constrain; each is the field of
 #: the same name on every source model.
 ENTITY_FIELDS = ("company_id", "team_id", "user_id")
 #: Codes identifying the rows' sources inside a row id (see _performance_id).
-SOURCE_SLOTS = {"sale": 1, "closed": 2, "pipeline": 3, "activity": 4, "target": 5}
+SOURCE_SLOTS = {"sale": 1, "closed": 2, "pipeline": 3, "activity": 4, "target": 5, "accuracy": 6}
 SOURCE_SLOT_COUNT = 8
 
 TARGET_HELP = (
@@ -183,6 +191,19 @@ class SalesperfPerformance(models.Model):
         help="Open opportunities expected to close in the month.",
     )
     weighted_pipeline = fields.Monetary(readonly=True)
+    # forecast accuracy: the statistical forecasts made a month ahead for the
+    # month, scored once it closed (salesperf.forecast.accuracy)
+    forecast_scaled_error = fields.Float(
+        string="Forecast Scaled Errors (Total)",
+        readonly=True,
+        help="Sum of |forecast − actual| / scale of the statistical forecasts made a month "
+        "ahead for the month, at the row's level.",
+    )
+    forecast_count = fields.Integer(string="Forecasts Scored", readonly=True)
+    forecast_error = fields.Monetary(readonly=True, help="Sum of forecast − actual.")
+    forecast_actual = fields.Monetary(
+        string="Actual of Forecasts", readonly=True, help="Sum of the actuals forecast."
+    )
 
     # ratios: computed from the group's sums (see _read_group_select)
     margin_percent = fields.Float(string="Margin (%)", readonly=True, aggregator="avg")
@@ -190,6 +211,18 @@ class SalesperfPerformance(models.Model):
     win_rate = fields.Float(string="Win Rate (%)", readonly=True, aggregator="avg")
     average_cycle_days = fields.Float(
         string="Average Days to Close", readonly=True, aggregator="avg"
+    )
+    forecast_mase = fields.Float(
+        string="Forecast MASE",
+        readonly=True,
+        aggregator="avg",
+        help="Forecast scaled errors / forecasts scored: below 1, closer than seasonal naive.",
+    )
+    forecast_bias = fields.Float(
+        string="Forecast Bias (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Forecast error / actual of forecasts × 100: above 0 when too high.",
     )
 
     # targets, per metric: the target, the actual of the months with a
@@ -287,6 +320,7 @@ class SalesperfPerformance(models.Model):
             "closed": (self._performance_closed_opportunities, CLOSED_COLUMNS),
             "pipeline": (self._performance_pipeline, PIPELINE_COLUMNS),
             "activities": (self._performance_activities, {"activities_done"}),
+            "accuracy": (self._performance_forecast_accuracy, ACCURACY_COLUMNS),
             "targets": (
                 self._performance_targets,
                 {f"{metric}_target" for metric in TARGET_METRICS},
@@ -670,6 +704,66 @@ class SalesperfPerformance(models.Model):
         )
 
     @api.model
+    def _performance_forecast_accuracy(self, level, scope):
+        """The scored statistical forecasts made a month ahead for each month,
+        at the level's own series (a team's forecast on the team's rows). A
+        salesperson's series has no team: it sits with the salesperson's
+        current team, as a target without a team does."""
+        return SQL(
+            """SELECT %(columns)s
+            FROM (
+                SELECT accuracy.id, accuracy.company_id, accuracy.user_id, accuracy.date,
+                       COALESCE(accuracy.team_id, salesperson.sale_team_id) AS team_id,
+                       accuracy.scaled_error, accuracy.error, accuracy.actual
+                FROM salesperf_forecast_accuracy accuracy
+                LEFT JOIN res_users salesperson ON salesperson.id = accuracy.user_id
+                WHERE accuracy.source = 'statistical'
+                  AND accuracy.lag = 1
+                  AND accuracy.scale > 0
+                  AND accuracy.level = %(level)s
+            ) accuracy
+            WHERE %(months)s
+            GROUP BY %(group_by)s%(flush)s""",
+            columns=self._performance_source_columns(
+                level,
+                scope,
+                "accuracy",
+                self._performance_code(SQL("accuracy.id"), "accuracy"),
+                SQL("accuracy.date"),
+                {
+                    "forecast_scaled_error": SQL("SUM(accuracy.scaled_error)"),
+                    "forecast_count": SQL("COUNT(*)"),
+                    "forecast_error": SQL("SUM(accuracy.error)"),
+                    "forecast_actual": SQL("SUM(accuracy.actual)"),
+                },
+            ),
+            level=level,
+            months=self._performance_month_condition(SQL("accuracy.date"), scope),
+            group_by=self._performance_group_by(level, "accuracy", SQL("accuracy.date")),
+            flush=SQL().join(
+                [
+                    self._performance_flush(
+                        self.env["salesperf.forecast.accuracy"],
+                        [
+                            "source",
+                            "lag",
+                            "scale",
+                            "level",
+                            "company_id",
+                            "team_id",
+                            "user_id",
+                            "date",
+                            "scaled_error",
+                            "error",
+                            "actual",
+                        ],
+                    ),
+                    self._performance_flush(self.env["res.users"], ["sale_team_id"]),
+                ]
+            ),
+        )
+
+    @api.model
     def _performance_targets(self, level, scope):
         """The month shares of the level's confirmed targets, one column per
         metric."""
@@ -985,6 +1079,8 @@ class SalesperfPerformance(models.Model):
             return "pipeline", None
         if measure == "activities_done":
             return "activities", None
+        if measure in ACCURACY_MEASURES:
+            return "accuracy", None
         raise UserError(
             _(
                 "“%(measure)s” does not come from documents that can be opened: choose a measure "
@@ -1046,9 +1142,19 @@ class SalesperfPerformance(models.Model):
                 "day_field": "date",
                 "domain": lambda level, metric: [],
             },
+            "accuracy": {
+                "model": "salesperf.forecast.accuracy",
+                "day_field": "date",
+                "domain": lambda level, metric: self.env["salesperf.forecast.accuracy"]._kpi_domain(
+                    level
+                ),
+                # a salesperson's series sits with their current team
+                "salesperson_team": True,
+            },
             "target": {
                 "model": "salesperf.target",
                 "day_field": None,
+                "salesperson_team": True,
                 "domain": lambda level, metric: [
                     ("state", "=", "confirmed"),
                     ("scope", "=", level),
@@ -1115,12 +1221,13 @@ class SalesperfPerformance(models.Model):
         whose rows have no such column (a team's rows have no salesperson),
         the condition is decided on the empty value, as on the rows.
 
-        A salesperson's target without a team sits in their current team
-        (see :meth:`_performance_target_months`): a team condition on
-        salespeople's targets is on that team."""
+        A salesperson's target without a team, like a salesperson's
+        forecast series, sits in their current team (see
+        :meth:`_performance_target_months`): a team condition on those
+        sources (``salesperson_team``) is on that team."""
         field_name, operator, value = leaf
         base_name = field_name.split(".")[0]
-        if base_name == "team_id" and level == "user" and source["model"] == "salesperf.target":
+        if base_name == "team_id" and level == "user" and source.get("salesperson_team"):
             rest = field_name[len(base_name) :]
             return [
                 "|",

@@ -427,6 +427,6 @@ class SalesperfKpiReviewLine(models.TransientModel):
             return f"{formatLang(self.env, value, digits=1)} %"
         if unit == "days":
             return _("%s days", formatLang(self.env, value, digits=1))
-        if unit == "quantity":
+        if unit in ("quantity", "ratio"):
             return formatLang(self.env, value, digits=2)
         return formatLang(self.env, value, digits=0)
