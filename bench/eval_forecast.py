@@ -20,6 +20,7 @@ Usage::
     python3 bench/eval_forecast.py                  # M3 monthly
     python3 bench/eval_forecast.py --data all       # M3, M1 and tourism monthly
     python3 bench/eval_forecast.py --candidates     # also each candidate alone
+    python3 bench/eval_forecast.py --history 36     # only the last 3 years of history
 """
 
 import argparse
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "salesperf_odoo"
 from engine.forecast import forecast_many
 
 SEASON = 12
-CANDIDATES = ("theta", "damped", "damped_seasonal", "ses", "arima", "snaive", "naive")
+CANDIDATES = ("theta", "damped", "damped_seasonal", "arima", "snaive", "ses", "naive")
 
 
 def load(name):
@@ -140,11 +141,16 @@ def main():
     parser.add_argument("--data", choices=("m3", "m1", "tourism", "all"), default="m3")
     parser.add_argument("--candidates", action="store_true", help="also score each candidate")
     parser.add_argument("--limit", type=int, help="only the first N series (quick check)")
+    parser.add_argument(
+        "--history", type=int, help="keep only the last N months of each history (e.g. 36)"
+    )
     parser.add_argument("--processes", type=int, default=None)
     arguments = parser.parse_args()
     names = ("m3", "m1", "tourism") if arguments.data == "all" else (arguments.data,)
     for name in names:
         series = load(name)[: arguments.limit]
+        if arguments.history:
+            series = [(code, past[-arguments.history :], future) for code, past, future in series]
         processes = arguments.processes or multiprocessing.cpu_count()
         rows, timings, coverage, methods = evaluate(series, arguments.candidates, processes)
         report(name.upper(), series, rows, timings, coverage, methods)

@@ -199,6 +199,14 @@ def test_candidates_are_weighted_by_their_backtest_error(monkeypatch):
     # weights 1/0.1^2 : 1/0.2^2 (x4) = 100 : 25 : 25 : 25 : 25, shares .5 and .125;
     # point (.5x1 + .125x(2 + 3 + 4 + 6)) x 10 = (.5 + 1.875) x 10 = 23.75
     assert result.method == "combination"
+    assert [code for code, _weight in result.components] == [
+        "theta",
+        "damped",
+        "arima",
+        "damped_seasonal",
+        "snaive",
+    ]
+    assert [weight for _code, weight in result.components] == pytest.approx([0.5] + [0.125] * 4)
     assert result.point == pytest.approx([23.75] * 6)
     # the combined backtest errs by .5x.1 + 4 x .125x.2 = 0.15
     assert result.backtest_mase == pytest.approx(0.15)
@@ -221,6 +229,7 @@ def test_a_dominant_candidate_is_used_alone(monkeypatch):
     result = forecast_series([10.0] * 40, 6)
     # weights 10000 : 4 : 4 : 4 : 4, theta holds 10000 / 10016 = 99.8 % >= 95 %
     assert result.method == "theta"
+    assert result.components == (("theta", 1.0),)
     assert result.point == pytest.approx([10.0] * 6)
     assert result.backtest_mase == pytest.approx(0.01)
 

@@ -170,6 +170,8 @@ class Forecast:
     :ivar scale: in-sample mean absolute error of the seasonal naive
         forecast (of the naive one under two full seasons); when that is 0,
         the mean absolute value of the history, else 1. Always > 0.
+    :ivar components: ``(method, weight)`` pairs of a combination, largest
+        weight first (weights sum to 1); ``((method, 1.0),)`` otherwise.
     """
 
     method: str
@@ -180,6 +182,11 @@ class Forecast:
     hi95: tuple[float, ...]
     backtest_mase: float | None
     scale: float
+    components: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self):
+        if not self.components:
+            object.__setattr__(self, "components", ((self.method, 1.0),))
 
 
 # ---------------------------------------------------------------------------
@@ -635,7 +642,7 @@ def _sigmas(errors, horizon, fallback):
     return sigmas * SIGMA_FACTOR
 
 
-def _build(method, point, sigmas, backtest_mase, scale, unit, nonnegative):
+def _build(method, point, sigmas, backtest_mase, scale, unit, nonnegative, components=()):
     point = np.asarray(point, dtype=float)
     bounds = []
     for z in (_Z80, _Z95):
@@ -657,6 +664,7 @@ def _build(method, point, sigmas, backtest_mase, scale, unit, nonnegative):
         hi95=values(np.maximum(hi95, hi80)),
         backtest_mase=backtest_mase,
         scale=scale,
+        components=components,
     )
 
 
@@ -743,10 +751,13 @@ def _choose(setup, results, scale_unit, scale, unit, nonnegative):
     weights = np.array([max(mase[code], _MASE_FLOOR) ** -2.0 for code in codes])
     weights /= weights.sum()
     lead = int(np.argmax(weights))
+    components = ()
     if weights[lead] >= DOMINANT:
         method = codes[lead]
         point, error, score = results[method][1], errors[method], mase[method]
     else:
+        ranked = sorted(zip(codes, weights, strict=True), key=lambda pair: -pair[1])
+        components = tuple((code, float(weight)) for code, weight in ranked)
         method = "combination"
         pairs = list(zip(weights, codes, strict=True))
         point = sum(weight * results[code][1] for weight, code in pairs)
@@ -755,7 +766,7 @@ def _choose(setup, results, scale_unit, scale, unit, nonnegative):
         score = float(np.nanmean(np.abs(error))) / scale_unit
     fallback = float(np.std(setup.x)) or 0.0
     sigmas = _sigmas(error, setup.horizon, fallback)
-    return _build(method, point, sigmas, score, scale, unit, nonnegative)
+    return _build(method, point, sigmas, score, scale, unit, nonnegative, components)
 
 
 def _forecast_chunk(arguments):
