@@ -18,10 +18,15 @@
         "security/ir_rules.xml",
         "data/salesperf_completeness_rule_data.xml",
         "data/salesperf_cron_data.xml",
+        "data/salesperf_forecast_submission_data.xml",
+        "data/salesperf_forecast_data.xml",
+        "data/salesperf_forecast_review_data.xml",
         "report/salesperf_sale_fact_views.xml",
         "report/salesperf_invoice_fact_views.xml",
         "report/salesperf_activity_fact_views.xml",
         "report/salesperf_performance_views.xml",
+        "report/salesperf_pipeline_forecast_views.xml",
+        "views/salesperf_stage_rate_views.xml",
         # the import action is referenced by the imported sales list
         "wizard/salesperf_external_sale_import_views.xml",
         "views/salesperf_external_sale_views.xml",
@@ -36,6 +41,7 @@
         "views/crm_team_views.xml",
         "views/sale_order_views.xml",
         "views/crm_lead_commission_views.xml",
+        "views/crm_lead_forecast_views.xml",
         "views/sale_order_commission_views.xml",
         # the what-if action is referenced by the plan form
         "wizard/salesperf_commission_whatif_views.xml",
@@ -44,12 +50,20 @@
         "wizard/salesperf_commission_export_views.xml",
         "views/res_users_views.xml",
         "report/salesperf_commission_statement_report.xml",
+        "views/salesperf_forecast_views.xml",
+        "wizard/salesperf_forecast_submit_views.xml",
+        "wizard/salesperf_forecast_adjust_views.xml",
+        "wizard/salesperf_forecast_rollup_views.xml",
+        "views/salesperf_forecast_submission_views.xml",
+        "views/salesperf_forecast_accuracy_views.xml",
+        "views/salesperf_forecast_anomaly_views.xml",
         # menus last: they point to the actions above
         "views/salesperf_menus.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "salesperf_odoo/static/src/pipeline_goals/**/*",
+            "salesperf_odoo/static/src/forecast/**/*",
         ],
         # the pivot and graph views they extend are loaded lazily
         "web.assets_backend_lazy": [
@@ -61,6 +75,8 @@
     },
     "demo": [
         "demo/salesperf_demo.xml",
+        # after the demo leads: gives them a stage history, then computes the rates
+        "demo/salesperf_forecast_demo.xml",
     ],
     "installable": True,
     "application": True,

@@ -1,4 +1,5 @@
 from . import salesperf_activity_fact
 from . import salesperf_invoice_fact
 from . import salesperf_performance
+from . import salesperf_pipeline_forecast
 from . import salesperf_sale_fact

@@ -15,6 +15,7 @@ from . import test_ranking_wizard
 from . import test_sale_fact
 from . import test_target
 from . import test_target_split
+from . import test_target_split_forecast
 from . import test_demo_targets
 from . import test_team_card
 from . import test_timezones
@@ -25,3 +26,8 @@ from . import test_commission_refund
 from . import test_commission_export
 from . import test_commission_estimate
 from . import test_commission_flow
+from . import test_pipeline_forecast
+from . import test_forecast_submission
+from . import test_forecast_run
+from . import test_forecast_accuracy
+from . import test_forecast_anomaly

@@ -6,3 +6,6 @@ from . import salesperf_target_split
 from . import salesperf_commission_compute
 from . import salesperf_commission_whatif
 from . import salesperf_commission_export
+from . import salesperf_forecast_adjust
+from . import salesperf_forecast_rollup
+from . import salesperf_forecast_submit
