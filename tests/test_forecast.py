@@ -246,3 +246,42 @@ def test_short_histories_never_get_a_seasonal_model():
     assert result.point == pytest.approx(season[6:12])
     with pytest.raises(ValueError):
         forecast_series(season * 3, 6, methods=["prophet"])
+
+
+@pytest.mark.parametrize("core", ["ses", "theta", "damped", "arima"])
+def test_each_backtest_origin_only_sees_the_periods_before_it(core):
+    # one pass over the whole series serves every origin: the forecast made
+    # from origin o must equal a fit on series[:o] alone
+    rng = np.random.default_rng(13)
+    series = 1 + 0.02 * np.arange(60) + rng.normal(0, 0.1, 60)
+    function = {
+        "ses": forecast_module._ses_core,
+        "theta": forecast_module._theta_core,
+        "damped": forecast_module._damped_core,
+        "arima": forecast_module._arima_core(1),
+    }[core]
+    origins = np.arange(30, 60)
+    together = function(series, origins, 6)
+    for row, origin in enumerate(origins):
+        alone = function(series[:origin], np.array([origin]), 6)[0]
+        assert together[row] == pytest.approx(alone, rel=1e-9, abs=1e-12)
+
+
+def test_weekly_and_non_seasonal_series():
+    rng = np.random.default_rng(17)
+    weeks = 200 + 50 * np.sin(2 * np.pi * np.arange(130) / 52) + rng.normal(0, 5, 130)
+    weekly = forecast_series(weeks, 8, season_length=52)
+    assert len(weekly.point) == 8
+    assert_ordered(weekly)
+    flat = forecast_series(100 + rng.normal(0, 5, 40), 8, season_length=1)
+    assert "snaive" not in dict(flat.components)
+    assert_ordered(flat)
+
+
+def test_refunds_may_forecast_below_zero_when_allowed():
+    # a salesperson's net sales with refunds falling steadily from 50 to -65
+    values = [50 - 5 * t for t in range(24)]
+    free = forecast_series(values, 3, nonnegative=False)
+    # the trend goes on: -70, -75, -80 (ARIMA with drift fits it exactly)
+    assert free.point == pytest.approx([-70, -75, -80], rel=1e-6)
+    assert_ordered(free)

@@ -1,7 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import numpy as np
 import pytest
 
-from engine.forecast import Forecast
+from engine.forecast import Forecast, forecast_series
 from engine.reconcile import adjust_to_total, reconcile
 
 
@@ -132,3 +133,34 @@ def test_adjust_to_total_shares_equally_from_zero():
     assert result["b"].point == pytest.approx((4.5,))
     with pytest.raises(ValueError):
         adjust_to_total({}, flat(9))
+
+
+def test_reconciled_statistical_forecasts_add_up_to_the_cent():
+    rng = np.random.default_rng(23)
+    months = np.arange(48)
+    users = {
+        f"user:{index}": np.maximum(
+            0,
+            1000 * (index + 1) * (1 + 0.3 * np.sin(2 * np.pi * months / 12))
+            + rng.normal(0, 200, 48),
+        )
+        for index in range(4)
+    }
+    teams = {"team:1": ["user:0", "user:1"], "team:2": ["user:2", "user:3"]}
+    groups = {**teams, "company": list(users)}
+    history = dict(users)
+    for team, members in teams.items():
+        history[team] = sum(users[member] for member in members)
+    history["company"] = sum(users.values())
+    base = {key: forecast_series(values, 18) for key, values in history.items()}
+    result = reconcile(list(users), groups, base)
+    for step in range(18):
+        for aggregate, members in groups.items():
+            total = sum(result[member].point[step] for member in members)
+            # coherent to far below a cent (float rounding only)
+            assert result[aggregate].point[step] == pytest.approx(total, abs=1e-6)
+    for forecast in result.values():
+        for lo95, lo80, point, hi80, hi95 in zip(
+            forecast.lo95, forecast.lo80, forecast.point, forecast.hi80, forecast.hi95, strict=True
+        ):
+            assert 0 <= lo95 <= lo80 <= point <= hi80 <= hi95
