@@ -71,15 +71,18 @@ def test_very_short_series_get_the_mean():
 
 
 def test_intermittent_series_gets_croston_sba():
-    values = [0, 0, 4, 0, 0, 0, 6, 0, 0, 2, 0, 0]
+    values = [4, 0, 0, 0, 6, 0, 0, 2, 0, 0]
     result = forecast_series(values, 4)
+    # 10 months, 3 with sales: 10 / 3 = 3.3 months between sales >= 1.32
     assert result.method == "croston_sba"
-    # Croston, alpha 0.1, starting at the first demand (size 4, interval 3):
-    #   t=2  size 4,                     interval 3
-    #   t=6  size 4 + 0.1(6-4) = 4.2,    interval 3 + 0.1(4-3) = 3.1
-    #   t=9  size 4.2 + 0.1(2-4.2) = 3.98, interval 3.1 + 0.1(3-3.1) = 3.09
-    # SBA: (1 - 0.1/2) x 3.98 / 3.09 = 1.22364...
-    assert result.point == pytest.approx([0.95 * 3.98 / 3.09] * 4)
+    # backtest from month 5 (half the history): before it, sales of 4 and 6 after
+    # 1 and 4 months, so size 5 and interval 2.5 to start; then alpha 0.1:
+    #   t=0 (4 after 1):  size 5 + .1(4-5) = 4.9,      interval 2.5 + .1(1-2.5) = 2.35
+    #   t=4 (6 after 4):  size 4.9 + .1(6-4.9) = 5.01, interval 2.35 + .1(4-2.35) = 2.515
+    #   t=7 (2 after 3):  size 5.01 + .1(2-5.01) = 4.709,
+    #                     interval 2.515 + .1(3-2.515) = 2.5635
+    # SBA: (1 - 0.1/2) x 4.709 / 2.5635 = 1.74508...
+    assert result.point == pytest.approx([0.95 * 4.709 / 2.5635] * 4)
     assert_ordered(result)
 
 
@@ -285,3 +288,13 @@ def test_refunds_may_forecast_below_zero_when_allowed():
     # the trend goes on: -70, -75, -80 (ARIMA with drift fits it exactly)
     assert free.point == pytest.approx([-70, -75, -80], rel=1e-6)
     assert_ordered(free)
+
+
+def test_zeros_before_the_first_sale_are_ignored():
+    season = [10, 12, 14, 16, 18, 20, 22, 20, 18, 16, 14, 12]
+    # a salesperson who joined after 20 months: without the leading zeros the
+    # series would look intermittent (50 months, 30 with sales: 50/30 = 1.67)
+    joined = forecast_series([0.0] * 20 + (season * 3)[:30], 6)
+    alone = forecast_series((season * 3)[:30], 6)
+    assert joined == alone
+    assert joined.method != "croston_sba"

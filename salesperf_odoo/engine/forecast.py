@@ -39,7 +39,8 @@ sum of squared one-step errors (all grid points are run at once).
     AIC.
 ``croston_sba``
     Croston's method with the Syntetos-Boylan correction, smoothing 0.1,
-    for intermittent series.
+    for intermittent series; demand size and interval start at their means
+    over the periods before the first backtest origin.
 
 Seasonal adjustment follows the M4 competition's benchmarks: classical
 decomposition (multiplicative when the series is positive, additive
@@ -78,6 +79,8 @@ weights come from the same backtest, so it is slightly optimistic).
 
 Special cases, in this order:
 
+- zero periods before the first non-zero one (a salesperson who joined,
+  a product launched) are dropped: the history starts with the first sale;
 - fewer than :data:`MIN_POINTS` periods: ``mean`` (no backtest);
 - every period zero: ``naive`` (zeros);
 - intermittent series (average interval between non-zero periods of at
@@ -157,7 +160,7 @@ class Forecast:
     """Forecast of one series.
 
     :ivar method: code of the method used (a key of :data:`METHODS`);
-        ``combination`` when the point is the mean of several candidates.
+        ``combination`` when the point is a weighted mean of candidates.
     :ivar point: point forecasts; ``point[0]`` is the first period after
         the history.
     :ivar lo80: lower bounds of the 80 % intervals, one per period.
@@ -195,7 +198,7 @@ class Forecast:
 
 
 class _Setup:
-    """One series prepared for the candidates (values divided by their range).
+    """One series prepared for the candidates (divided by its largest absolute value).
 
     ``origins`` are the backtest origins (forecasts start at ``x[o]``);
     ``steps`` is how many steps every candidate forecasts from each origin
@@ -248,42 +251,32 @@ def _seasonal_indices(x, m):
     """Classical decomposition: ``(indices, multiplicative)``.
 
     ``indices[k]`` is the seasonal factor (or term) of the periods at
-    position ``k`` modulo ``m`` from the start of ``x``.
+    position ``k`` modulo ``m`` from the start of ``x``: the mean ratio to
+    (or difference from) the centred moving average over a season,
+    normalised to a mean of 1 (or 0). Multiplicative when the series and
+    its moving average are positive and every factor comes out positive.
     """
-    if m % 2 == 0:
-        weights = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    else:
-        weights = np.ones(m) / m
+    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     trend = np.convolve(x, weights, mode="valid")
     offset = (len(weights) - 1) // 2
+    centred = x[offset : offset + len(trend)]
     positions = np.arange(offset, offset + len(trend)) % m
-    multiplicative = bool(x.min() > 0 and trend.min() > 0)
-    detrended = x[offset : offset + len(trend)]
-    detrended = detrended / trend if multiplicative else detrended - trend
-    sums = np.bincount(positions, weights=detrended, minlength=m)
-    counts = np.bincount(positions, minlength=m)
-    indices = sums / np.maximum(counts, 1)
-    if multiplicative:
+    counts = np.maximum(np.bincount(positions, minlength=m), 1)
+    if x.min() > 0 and trend.min() > 0:
+        indices = np.bincount(positions, weights=centred / trend, minlength=m) / counts
         indices = indices / indices.mean()
-        if indices.min() <= 0:
-            return _additive_indices(x, m, trend, offset, positions), False
-    else:
-        indices = indices - indices.mean()
-    return indices, multiplicative
-
-
-def _additive_indices(x, m, trend, offset, positions):
-    detrended = x[offset : offset + len(trend)] - trend
-    sums = np.bincount(positions, weights=detrended, minlength=m)
-    indices = sums / np.maximum(np.bincount(positions, minlength=m), 1)
-    return indices - indices.mean()
+        if indices.min() > 0:
+            return indices, True
+    indices = np.bincount(positions, weights=centred - trend, minlength=m) / counts
+    return indices - indices.mean(), False
 
 
 def _adjusted(setup, which):
-    """Seasonally adjusted series and its re-seasoning function.
+    """``(adjusted series, seasonal factor of every period, multiplicative)``.
 
-    ``which`` is ``"backtest"`` (indices from the periods before the first
-    origin) or ``"final"`` (indices from the whole history).
+    The factors cover the history and the steps after it; ``which`` is
+    ``"backtest"`` (indices from the periods before the first origin) or
+    ``"final"`` (indices from the whole history).
     """
     key = ("adjusted", which)
     if key not in setup.cache:
@@ -494,12 +487,15 @@ def _arima_forecasts(series, origins, steps, lag):
 
 
 def _croston_core(series, origins, steps):
+    """Croston-SBA; size and interval start at their means before the first origin."""
     n = len(series)
     sizes = np.empty(n)
     intervals = np.empty(n)
-    nonzero = np.flatnonzero(series)
-    size = series[nonzero[0]] if len(nonzero) else 0.0
-    interval = float(nonzero[0] + 1) if len(nonzero) else 1.0
+    nonzero = np.flatnonzero(series[: int(origins[0])])
+    if not len(nonzero):
+        nonzero = np.flatnonzero(series)[:1]
+    size = float(series[nonzero].mean()) if len(nonzero) else 0.0
+    interval = float(np.diff(nonzero, prepend=-1).mean()) if len(nonzero) else 1.0
     since = 0
     for t in range(n):
         since += 1
@@ -697,7 +693,7 @@ def forecast_series(values, horizon, season_length=12, *, nonnegative=True, meth
     """Forecast one series ``horizon`` periods ahead.
 
     :param values: the history, oldest first, one number per period, no gap
-        (a period without sales is 0).
+        (a period without sales is 0); leading zero periods are ignored.
     :param horizon: number of periods to forecast (1 or more).
     :param season_length: periods per season: 12 for monthly data, 52 for
         weekly, 1 for none.
@@ -713,6 +709,8 @@ def forecast_series(values, horizon, season_length=12, *, nonnegative=True, meth
         length.
     """
     y, horizon, m = _check(values, horizon, season_length)
+    if np.any(y):
+        y = y[np.flatnonzero(y)[0] :]  # before the first sale, nothing was sold yet
     n = len(y)
     scale = _scale(y, m)
     if n < MIN_POINTS:
