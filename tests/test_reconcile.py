@@ -114,6 +114,9 @@ def test_reconcile_refuses_incomplete_hierarchies():
     bottom, groups, base = two_people()
     with pytest.raises(ValueError):
         reconcile(bottom, groups, base, method="mint")
+    with pytest.raises(ValueError):
+        reconcile([], {"total": []}, {"total": flat(1)})
+    assert reconcile([], {}, {}) == {}
 
 
 def test_adjust_to_total_shares_the_difference_by_forecast():

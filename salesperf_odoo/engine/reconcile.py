@@ -50,7 +50,7 @@ def _summing_matrix(bottom, groups):
                 raise ValueError(f"{member!r}, in {aggregate!r}, is not a bottom key")
             row[position[member]] = 1.0
         rows.append(row)
-    summing = np.vstack(rows + [np.eye(len(bottom))]) if bottom else np.zeros((len(rows), 0))
+    summing = np.vstack([*rows, np.eye(len(bottom))])
     return list(groups) + list(bottom), summing
 
 
@@ -108,12 +108,14 @@ def reconcile(bottom, groups, forecasts, method="wls_struct"):
         method or a group naming an unknown bottom key.
     """
     bottom = list(bottom)
+    if not bottom:
+        if groups:
+            raise ValueError("A hierarchy needs bottom keys")
+        return {}
     keys, summing = _summing_matrix(bottom, groups)
     missing = [key for key in keys if key not in forecasts]
     if missing:
         raise ValueError(f"No forecast for {missing[0]!r}")
-    if not keys:
-        return {}
     base = np.array([forecasts[key].point for key in keys], dtype=float)
     if base.ndim != 2:
         raise ValueError("Every forecast of a hierarchy needs the same horizon")
