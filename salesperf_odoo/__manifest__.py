@@ -9,7 +9,7 @@
     "license": "LGPL-3",
     "depends": ["sale_management", "crm", "sale_margin", "sale_crm"],
     "external_dependencies": {
-        "python": ["pandas", "statsmodels", "xlsxwriter"],
+        "python": ["numpy", "pandas", "statsmodels", "xlsxwriter"],
     },
     "data": [
         # security first: groups are referenced by the access rules and menus
