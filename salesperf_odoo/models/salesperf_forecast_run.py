@@ -1,12 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.osv import expression
+from odoo.tools import SQL, create_unique_index, mute_logger
 
 from ..engine.forecast import METHODS, Forecast, forecast_many
 from ..engine.periods import Period
@@ -27,6 +30,12 @@ LARGE_CUSTOMER_MAX = 50
 #: Series forecast per batch of the scheduled action, unless the system
 #: parameter ``salesperf_odoo.forecast_batch_size`` says otherwise.
 DEFAULT_BATCH_SIZE = 400
+#: Failed runs of a company's month after which the scheduled action stops
+#: queueing that month again: an administrator queues the next one.
+MAX_FAILED_RUNS = 3
+#: Database errors that must abort the whole transaction (a concurrent
+#: update, a lock, a lost connection): the scheduled action is retried.
+TRANSIENT_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
 #: Months of actuals the chart shows before the forecast.
 CHART_HISTORY_MONTHS = 36
 MANAGER_GROUP = "salesperf_odoo.group_salesperf_manager"
@@ -96,6 +105,18 @@ def distribute(total, weights, currency):
     return [currency.round(count * unit) for count in floors]
 
 
+def components_label(components):
+    """``"Theta 42 %, Damped trend 31 %, ..."``: the methods of a forecast
+    (``engine.forecast.Forecast.components``) with their weights, largest
+    first; ``"<1 %"`` for a weight under half a percent."""
+    return ", ".join(
+        f"{METHODS.get(code, code)} {round(weight * 100)} %"
+        if weight * 100 >= 0.5
+        else f"{METHODS.get(code, code)} <1 %"
+        for code, weight in components
+    )
+
+
 def month_starts(first, count):
     """``count`` first days of months from ``first``'s month."""
     first = first.replace(day=1)
@@ -151,6 +172,26 @@ class SalesperfForecastRun(models.Model):
     error_message = fields.Text(readonly=True)
     line_ids = fields.One2many("salesperf.forecast.line", "run_id", string="Lines", readonly=True)
 
+    _sql_constraints = [
+        (
+            "pending_unique",
+            "",  # a partial unique index, made by init()
+            "The forecasts of this company are already being computed.",
+        )
+    ]
+
+    def init(self):
+        """At most one run waiting or in progress per company, even when two
+        administrators click at the same moment."""
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (company_id) "
+                "WHERE state IN ('queued', 'running')",
+                SQL.identifier(f"{self._table}_pending_unique"),
+                SQL.identifier(self._table),
+            )
+        )
+
     @api.depends("company_id", "date_start")
     def _compute_display_name(self):
         for run in self:
@@ -175,20 +216,26 @@ class SalesperfForecastRun(models.Model):
         if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(_("Only Sales Performance administrators can run the forecasts."))
         company = self.env.company
-        run = self.search(
-            [("company_id", "=", company.id), ("state", "in", ("queued", "running"))], limit=1
-        )
-        if run:
-            message = _(
-                "The forecasts of %(company)s are already being computed.", company=company.name
-            )
-        else:
-            run = self.create(
+        pending = [("company_id", "=", company.id), ("state", "in", ("queued", "running"))]
+        run = self.search(pending, limit=1)
+        if not run:
+            run = self._create_pending_run(
                 {"company_id": company.id, "date_start": company._salesperf_month_start()}
             )
+            created = bool(run)
+            # another request queued one since the search: the unique index
+            # refused this one (the other run may not be visible yet)
+            run = run or self.search(pending, limit=1)
+        else:
+            created = False
+        if created:
             message = _(
                 "The forecasts of %(company)s will be computed in the background in a few minutes.",
                 company=company.name,
+            )
+        else:
+            message = _(
+                "The forecasts of %(company)s are already being computed.", company=company.name
             )
         self.env.ref("salesperf_odoo.ir_cron_salesperf_forecast_runs")._trigger()
         return {
@@ -205,6 +252,18 @@ class SalesperfForecastRun(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    @api.model
+    def _create_pending_run(self, values):
+        """Create a queued run, or return an empty recordset when the
+        company has one waiting or in progress already (the unique index
+        ``salesperf_forecast_run_pending_unique``): the failed insert is
+        rolled back alone, the transaction goes on."""
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return self.create(values)
+        except psycopg2.errors.UniqueViolation:
+            return self.browse()
 
     @api.model
     def _latest_done(self, company):
@@ -247,13 +306,23 @@ class SalesperfForecastRun(models.Model):
 
     @api.model
     def _forecast_processes(self):
-        """Processes of one batch (system parameter
-        ``salesperf_odoo.forecast_processes``); the engine's choice (the
-        machine's cores) when unset."""
+        """Processes the engine may use for one batch: 1 (the batch is
+        computed in the scheduled action's own process) unless the system
+        parameter ``salesperf_odoo.forecast_processes`` is a positive number.
+
+        Forking inside an Odoo worker is an opt-in: in threaded mode a child
+        inherits locks held by other threads at the fork, the children
+        escape the worker's memory limits, and a child killed by the system
+        can leave the batch waiting. Set the parameter (e.g. to the number
+        of cores) on a server in multi-process mode with memory to spare;
+        the engine forks only from ``engine.forecast.PARALLEL_FROM`` series
+        per batch.
+        """
         value = (
             self.env["ir.config_parameter"].sudo().get_param("salesperf_odoo.forecast_processes")
         )
-        return int(value) if value and value.isdigit() and int(value) > 0 else None
+        value = (value or "").strip()
+        return int(value) if value.isdigit() and int(value) > 0 else 1
 
     @api.model
     def _cron_process_runs(self, batch_size=None):
@@ -266,8 +335,14 @@ class SalesperfForecastRun(models.Model):
         while :meth:`ir.cron._notify_progress` reports work left (see
         ``ir.cron._run_job``), so a run over thousands of series never holds
         one transaction, and a worker that stops loses one batch at most. A
-        step that fails rolls back alone and marks its run failed with the
-        error.
+        step that fails rolls back alone (to a savepoint, which also clears
+        the cache of what the step wrote) and marks its run failed with the
+        error; the scheduled action queues the month again (see
+        :meth:`_queue_monthly_runs`). Database errors that must abort the
+        transaction (``TRANSIENT_ERRORS``: a serialization failure, a
+        deadlock, a lock not available, a lost connection) do not fail the
+        run: they propagate once the savepoint is rolled back, the scheduler
+        rolls the transaction back and the step is tried again later.
         """
         self._queue_monthly_runs()
         run = self.search([("state", "in", ("queued", "running"))], order="id", limit=1)
@@ -276,7 +351,9 @@ class SalesperfForecastRun(models.Model):
             try:
                 with self.env.cr.savepoint():
                     done = run._process_step(batch_size or self._batch_size())
-            except Exception as error:  # any failure ends the run, not the scheduled job
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as error:  # any other failure ends the run, not the scheduled job
                 _logger.exception("Forecast run %s of %s failed", run.id, run.company_id.name)
                 run.write(
                     {
@@ -300,15 +377,44 @@ class SalesperfForecastRun(models.Model):
 
     @api.model
     def _queue_monthly_runs(self):
-        """Queue a run for every company that has none for its current month."""
-        latest = dict(self._read_group([], ["company_id"], ["date_start:max"]))
+        """Queue a run for every company that has none waiting or in
+        progress (whatever its month) and none finished for its current
+        month.
+
+        A month whose runs all failed is queued again, until it has
+        ``MAX_FAILED_RUNS`` failed runs: then the scheduled action leaves it
+        to an administrator (the button queues a run whatever failed
+        before), so that a run that always fails is not retried forever.
+        """
+        companies = self.env["res.company"].search([])
+        months = {company: company._salesperf_month_start() for company in companies}
+        domain = expression.OR(
+            [
+                [("state", "in", ("queued", "running"))],
+                *(
+                    [("company_id", "=", company.id), ("date_start", ">=", month)]
+                    for company, month in months.items()
+                ),
+            ]
+        )
+        states = defaultdict(Counter)
+        for company, state, count in self._read_group(domain, ["company_id", "state"], ["__count"]):
+            states[company][state] += count
         values = []
-        for company in self.env["res.company"].search([]):
-            month_start = company._salesperf_month_start()
-            if not latest.get(company) or latest[company] < month_start:
-                values.append(
-                    {"company_id": company.id, "date_start": month_start, "user_id": False}
+        for company, month in months.items():
+            counts = states[company]
+            if counts["queued"] or counts["running"] or counts["done"]:
+                continue
+            if counts["failed"] >= MAX_FAILED_RUNS:
+                _logger.warning(
+                    "Forecast runs of %s for %s failed %s times: not queued again until an "
+                    "administrator queues one",
+                    company.name,
+                    month,
+                    counts["failed"],
                 )
+                continue
+            values.append({"company_id": company.id, "date_start": month, "user_id": False})
         return self.create(values)
 
     def _process_step(self, batch_size):
@@ -363,7 +469,9 @@ class SalesperfForecastRun(models.Model):
         of the cells; categories from one; large customers from two (who
         they are, then their months). A series without revenue in its last
         ``ACTIVE_MONTHS`` months is not forecast (a salesperson who left, a
-        team or category no longer sold); the company always is.
+        team or category no longer sold). The company is forecast whenever
+        it has revenue in the history read, recent or not; without any, it
+        has no series (nor has anything else).
         """
         self.ensure_one()
         company = self.company_id
@@ -454,7 +562,13 @@ class SalesperfForecastRun(models.Model):
     def _pipeline_snapshot(self, keys):
         """``{series key: [[weighted, calibrated] per forecast month]}`` of
         the salespeople, teams and the company: their open pipeline by
-        expected closing month when the run starts."""
+        expected closing month when the run starts.
+
+        Open opportunities whose expected closing is already past (before
+        the run's first month) are still open: they count in the run's
+        first month, the earliest they can now close. Opportunities without
+        an expected closing date are left out (no month to put them in).
+        """
         self.ensure_one()
         months = month_starts(self.date_start, self.horizon)
         date_to = months[-1] + relativedelta(months=1, days=-1)
@@ -468,14 +582,17 @@ class SalesperfForecastRun(models.Model):
         for dimension, ids in (("company", [self.company_id.id]), *wanted.items()):
             if not ids:
                 continue
-            totals = pipeline._pipeline_totals(
-                self.company_id, dimension, ids, self.date_start, date_to
-            )
+            totals = pipeline._pipeline_totals(self.company_id, dimension, ids, None, date_to)
+            by_key = defaultdict(lambda: [[0.0, 0.0] for _month in months])
+            for (entity_id, month), (weighted, calibrated) in totals.items():
+                # overdue: in the first month
+                index = max((month.year - months[0].year) * 12 + month.month - months[0].month, 0)
+                amounts = by_key[entity_id][index]
+                amounts[0] += weighted or 0.0
+                amounts[1] += calibrated or 0.0
             for entity_id in ids:
                 key = "company" if dimension == "company" else f"{dimension}:{entity_id}"
-                snapshot[key] = [
-                    list(totals.get((entity_id, month), (0.0, 0.0))) for month in months
-                ]
+                snapshot[key] = by_key[entity_id]
         return snapshot
 
     def _forecast_batch(self, keys):
@@ -507,6 +624,7 @@ class SalesperfForecastRun(models.Model):
                 "has_backtest": forecast.backtest_mase is not None,
                 "scale": forecast.scale,
                 "history_months": len(values[key]),
+                "components": components_label(forecast.components),
             }
             snapshot = pipeline.get(key)
             for index, month in enumerate(months):
@@ -550,10 +668,11 @@ class SalesperfForecastRun(models.Model):
         the cent.
         """
         self.ensure_one()
-        lines = self.line_ids.sorted(lambda line: (line.series_key, line.date))
-        by_key = defaultdict(lambda: self.env["salesperf.forecast.line"])
-        for line in lines:
-            by_key[line.series_key] |= line
+        Line = self.env["salesperf.forecast.line"]
+        ids_by_key = defaultdict(list)
+        for line in self.line_ids.sorted(lambda line: (line.series_key, line.date)):
+            ids_by_key[line.series_key].append(line.id)
+        by_key = {key: Line.browse(ids) for key, ids in ids_by_key.items()}
         base = {key: self._base_forecast(key_lines) for key, key_lines in by_key.items()}
         bottom = [key for key in base if parse_series_key(key)[0] == "cell"]
         groups = defaultdict(list)
@@ -571,23 +690,23 @@ class SalesperfForecastRun(models.Model):
                 adjust_to_total({key: base[key] for key in categories}, result["company"])
             )
         points = self._rounded_points(result, bottom, groups, categories)
-        for key, key_lines in by_key.items():
+        currency = self.currency_id
+        rows = []
+        for key, ids in ids_by_key.items():
             forecast = result[key]
-            for index, line in enumerate(key_lines):
+            for index, line_id in enumerate(ids):
                 point = points[key][index]
                 # a sum of rounded amounts may move the point by a few cents:
                 # the intervals still contain it
                 lo80 = min(forecast.lo80[index], point)
                 hi80 = max(forecast.hi80[index], point)
-                line.write(
-                    {
-                        "forecast": point,
-                        "lo80": lo80,
-                        "hi80": hi80,
-                        "lo95": min(forecast.lo95[index], lo80),
-                        "hi95": max(forecast.hi95[index], hi80),
-                    }
+                lo95 = min(forecast.lo95[index], lo80)
+                hi95 = max(forecast.hi95[index], hi80)
+                # rounded to the cent as the ORM rounds monetary fields
+                rows.append(
+                    (line_id, *(currency.round(value) for value in (point, lo80, hi80, lo95, hi95)))
                 )
+        self._write_reconciled(rows)
         self.env["salesperf.forecast.line"].search(
             [("company_id", "=", self.company_id.id), ("is_latest", "=", True)]
         ).write({"is_latest": False})
@@ -599,6 +718,36 @@ class SalesperfForecastRun(models.Model):
             self.company_id.name,
             len(by_key),
         )
+
+    def _write_reconciled(self, rows):
+        """Write the reconciled forecast and intervals of many lines in one
+        ``UPDATE``: ``rows`` are ``(line id, forecast, lo80, hi80, lo95,
+        hi95)``. Lines are never written by users (their access is read
+        only): nothing to check or recompute but the cache to invalidate."""
+        if not rows:
+            return
+        Line = self.env["salesperf.forecast.line"]
+        names = ["forecast", "lo80", "hi80", "lo95", "hi95"]
+        Line.flush_model(names)
+        columns = list(zip(*rows, strict=True))
+        self.env.cr.execute(
+            SQL(
+                """UPDATE %(table)s AS line
+                      SET forecast = data.forecast, lo80 = data.lo80, hi80 = data.hi80,
+                          lo95 = data.lo95, hi95 = data.hi95,
+                          write_uid = %(uid)s, write_date = %(now)s
+                     FROM unnest(%(ids)s::int[], %(forecast)s::numeric[], %(lo80)s::numeric[],
+                                 %(hi80)s::numeric[], %(lo95)s::numeric[], %(hi95)s::numeric[])
+                          AS data(id, forecast, lo80, hi80, lo95, hi95)
+                    WHERE line.id = data.id""",
+                table=SQL.identifier(Line._table),
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                ids=list(columns[0]),
+                **{name: list(column) for name, column in zip(names, columns[1:], strict=True)},
+            )
+        )
+        Line.invalidate_model([*names, "write_uid", "write_date"])
 
     @api.model
     def _base_forecast(self, lines):
@@ -658,7 +807,11 @@ class SalesperfForecastRun(models.Model):
             the user's default choice when not given.
         :param res_id: the team, salesperson or category (0: no category).
         :raises AccessError: for a choice the user is not offered.
-        :returns: ``{"title", "choice", "choices", "months", "actual",
+        Actuals, run, targets, currency and months are those of the choice's
+        company (:meth:`_chart_company`): a team of another allowed company
+        shows that company's figures.
+
+        :returns: ``{"title", "company", "choice", "choices", "months", "actual",
             "forecast", "lo80", "hi80", "lo95", "hi95", "target", "currency",
             "run", "method", "backtest_mase", "history_months", "can_run",
             "pending"}``; the series are lists aligned on ``months`` (ISO
@@ -670,8 +823,6 @@ class SalesperfForecastRun(models.Model):
             level, res_id = default["scope"], default["id"]
         if level not in CHART_LEVELS:
             raise AccessError(_("You are not allowed to look at this forecast."))
-        company = self.env.company
-        run = self._latest_done(company)
         if level == "category":
             allowed = sees_company
             name = self._chart_category_name(res_id)
@@ -685,10 +836,14 @@ class SalesperfForecastRun(models.Model):
                 None,
             )
             allowed = bool(choice)
-            name = company.name if level == "company" else choice and choice["name"]
+            name = choice and choice["name"]
         if not allowed:
             raise AccessError(_("You are not allowed to look at this forecast."))
         res_id = res_id or False
+        company = self._chart_company(level, res_id)
+        if level == "company":
+            name = company.name
+        run = self._latest_done(company)
         # the run's dates only: who reads their own lines need not read runs
         run_info = run.sudo()
         today_month = company._salesperf_month_start()
@@ -721,9 +876,10 @@ class SalesperfForecastRun(models.Model):
             for option in panel_choices
         ]
         if sees_company:
-            choices += self._chart_category_choices(run)
+            choices += self._chart_category_choices(self._latest_done(self.env.company))
         return {
             "title": name,
+            "company": {"id": company.id, "name": company.name},
             "choice": {"level": level, "id": res_id},
             "choices": choices,
             "months": [fields.Date.to_string(month) for month in months],
@@ -752,6 +908,28 @@ class SalesperfForecastRun(models.Model):
                 )
             ),
         }
+
+    @api.model
+    def _chart_company(self, level, res_id):
+        """The company whose run and actuals a chart choice shows, among the
+        user's allowed companies: a team's own company; for a salesperson,
+        the current company when they work in it, else their main company;
+        for the company and the product categories, the current company.
+        Called once the user may look at the choice."""
+        current = self.env.company
+        allowed = self.env.companies
+        if level == "team":
+            # sudo: the team is one of the user's choices, only its company is read
+            company = self.env["crm.team"].sudo().browse(res_id).company_id
+            return company.with_env(self.env) if company in allowed else current
+        if level == "user" and res_id:
+            # sudo: the salesperson is one of the user's choices; who reads
+            # other users may not read their companies
+            user = self.env["res.users"].sudo().browse(res_id)
+            if current in user.company_ids or user.company_id not in allowed:
+                return current
+            return user.company_id.with_env(self.env)
+        return current
 
     @api.model
     def _chart_series_domain(self, level, res_id):
@@ -906,6 +1084,12 @@ class SalesperfForecastLine(models.Model):
         help="Whether the line belongs to the latest finished run of its company.",
     )
     method = fields.Selection(list(METHODS.items()))
+    components = fields.Char(
+        string="Models",
+        help="The models whose forecasts make this one, with their weights in the "
+        'combination (by their backtest error), largest first: e.g. "Theta 42 %, Damped '
+        'trend 31 %, ARIMA 27 %"; one model at 100 % when it was used alone.',
+    )
     backtest_mase = fields.Float(
         string="Backtest MASE",
         help="Rolling-origin error of the chosen method, scaled by the seasonal naive "
@@ -923,3 +1107,19 @@ class SalesperfForecastLine(models.Model):
     pipeline_calibrated = fields.Monetary(
         help="The same opportunities at the win rate of their stage in the team's history."
     )
+
+    _sql_constraints = [
+        (
+            "series_month_unique",
+            "",  # a unique index, made by init()
+            "A forecast run has one line per series and month.",
+        )
+    ]
+
+    def init(self):
+        create_unique_index(
+            self.env.cr,
+            f"{self._table}_series_month_unique",
+            self._table,
+            ["run_id", "series_key", "date"],
+        )
