@@ -165,15 +165,22 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def write(self, vals):
-        # a category chosen by hand holds until the opportunity changes stage
-        # (crm's own write reads the same stages: no extra query)
+        # a category chosen by hand holds until the opportunity changes stage:
+        # it is cleared on the leads whose stage changes, and only on them
+        # (crm's own write reads the same stages: no extra query; the write
+        # is split in two only when some leads change stage and others not)
         if (
             "stage_id" in vals
             and "salesperf_forecast_category_set" not in vals
             and "salesperf_forecast_category" not in vals
-            and any(lead.stage_id.id != vals["stage_id"] for lead in self)
         ):
-            vals = dict(vals, salesperf_forecast_category_set=False)
+            moved = self.filtered(lambda lead: lead.stage_id.id != vals["stage_id"])
+            if moved:
+                cleared = dict(vals, salesperf_forecast_category_set=False)
+                if moved == self:
+                    return super().write(cleared)
+                super(CrmLead, self - moved).write(vals)
+                return super(CrmLead, moved).write(cleared)
         result = super().write(vals)
         if "salesperf_forecast_category" in vals:
             # the value written stays in cache; cleared, it must show the default

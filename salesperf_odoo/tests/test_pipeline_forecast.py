@@ -446,6 +446,31 @@ class TestPipelineForecast(SalesperfCommon):
         o6.action_set_lost()
         self.assertEqual(o6.salesperf_forecast_category, "omitted")
 
+    def test_a_stage_written_on_many_leads_clears_only_the_moved_ones(self):
+        # O1 (Qualified) and O6 (Qualified) chose Commit, O2 (Proposition) Pipeline
+        self.o1.salesperf_forecast_category = "commit"
+        self.o6.salesperf_forecast_category = "commit"
+        self.o2.salesperf_forecast_category = "pipeline"
+        leads = self.o1 | self.o2 | self.o6
+        # all three to Proposition at once: O2 stays in its stage, its choice holds
+        leads.write({"stage_id": self.proposition.id})
+        self.assertEqual(leads.stage_id, self.proposition)
+        self.assertEqual(self.o2.salesperf_forecast_category_set, "pipeline")
+        self.assertEqual(self.o2.salesperf_forecast_category, "pipeline")
+        # O1 and O6 moved: their choice is dropped, the default shows again
+        # (O1 at 30 %: pipeline; O6 at 50 %: best case)
+        self.assertEqual(
+            (self.o1 | self.o6).mapped("salesperf_forecast_category_set"), [False, False]
+        )
+        self.assertEqual(self.o1.salesperf_forecast_category, "pipeline")
+        self.assertEqual(self.o6.salesperf_forecast_category, "best_case")
+        # none moved: nothing is cleared
+        self.o1.salesperf_forecast_category = "omitted"
+        (self.o1 | self.o2).write({"stage_id": self.proposition.id})
+        self.assertEqual(
+            (self.o1 | self.o2).mapped("salesperf_forecast_category_set"), ["omitted", "pipeline"]
+        )
+
     def test_views_show_the_category(self):
         Lead = self.env["crm.lead"]
         for view, view_type in [
