@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import logging
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
@@ -12,6 +13,8 @@ from odoo.tools.misc import formatLang
 from ..engine.anomaly import HISTORY_MONTHS, THRESHOLD, Band, outside_band, unusual_value
 from ..engine.periods import Period
 from .salesperf_forecast_accuracy import month_actuals
+
+_logger = logging.getLogger(__name__)
 
 ANOMALY_KINDS = [
     ("forecast", "Outside the Forecast"),
@@ -33,6 +36,9 @@ LEVEL_FIELDS = {
     "customer": "partner_id",
 }
 ADMINISTRATOR_GROUP = "salesperf_odoo.group_salesperf_manager"
+#: Who reads every anomaly of their companies besides the administrators
+#: (ir_rules.xml): told when a company has no administrator.
+ALL_DOCUMENTS_GROUP = "sales_team.group_sale_salesman_all_leads"
 TODO = "mail.mail_activity_data_todo"
 
 
@@ -54,7 +60,11 @@ class SalesperfForecastAnomaly(models.Model):
     Each anomaly gets one To-Do activity for the manager: the leader of
     the sales team (the salesperson's team in the company, or the team
     itself), unless that is the salesperson themself or there is none;
-    otherwise the first Sales Performance administrator of the company.
+    otherwise the first Sales Performance administrator allowed in the
+    company (Sales administrators are ones); when the company has none,
+    the first user allowed in it whose sales rights read all documents; when
+    there is none either, the anomaly is listed without a manager nor an
+    activity, and a warning is logged (:meth:`_company_administrator`).
     The unique index and :meth:`_detect_month` skipping what is stored make
     sure nothing is alerted twice.
     """
@@ -116,7 +126,8 @@ class SalesperfForecastAnomaly(models.Model):
         "res.users",
         readonly=True,
         help="Who was asked to look at it: the team leader, else a Sales Performance "
-        "administrator of the company.",
+        "administrator of the company, else a salesperson of the company reading all "
+        "documents; empty when the company has none of them.",
     )
     run_id = fields.Many2one(
         "salesperf.forecast.run", string="Forecast Run", readonly=True, ondelete="set null"
@@ -391,6 +402,16 @@ class SalesperfForecastAnomaly(models.Model):
                 vals["manager_id"] = leader.id
             else:
                 vals["manager_id"] = administrator.id
+        if unmanaged := [vals for vals in values_list if not vals["manager_id"]]:
+            _logger.warning(
+                "%s sales anomalies of %s (id %s), %s, have nobody to tell: the company has "
+                "no team leader for them, no Sales Performance administrator and no "
+                "salesperson reading all documents. They are listed without an activity.",
+                len(unmanaged),
+                company.name,
+                company.id,
+                unmanaged[0]["date"].strftime("%Y-%m"),
+            )
         managers = {
             manager.id: manager
             for manager in self.env["res.users"].browse(
@@ -426,18 +447,26 @@ class SalesperfForecastAnomaly(models.Model):
 
     @api.model
     def _company_administrator(self, company):
-        """The Sales Performance administrator told when no team leader is:
-        the active internal user of the group allowed in ``company`` who was
-        created first (often the company's administrator)."""
-        return self.env["res.users"].search(
-            [
-                ("groups_id", "in", self.env.ref(ADMINISTRATOR_GROUP).id),
-                ("share", "=", False),
-                ("company_ids", "in", company.id),
-            ],
-            order="id",
-            limit=1,
-        )
+        """Who is told when no team leader is: the active internal user
+        allowed in ``company`` who was created first among the Sales
+        Performance administrators (Sales administrators included), else
+        among the users whose sales rights read all documents (they read
+        every anomaly of their companies too); an empty recordset when the
+        company has neither."""
+        users = self.env["res.users"]
+        for group in (ADMINISTRATOR_GROUP, ALL_DOCUMENTS_GROUP):
+            user = users.search(
+                [
+                    ("groups_id", "in", self.env.ref(group).id),
+                    ("share", "=", False),
+                    ("company_ids", "in", company.id),
+                ],
+                order="id",
+                limit=1,
+            )
+            if user:
+                return user
+        return users
 
     @api.model
     def _anomaly_reason(self, company, vals, subject):

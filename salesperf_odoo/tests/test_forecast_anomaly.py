@@ -158,6 +158,49 @@ class TestForecastAnomaly(AnomalyCommon):
         sonia.activity_ids.with_user(self.leo).action_feedback(feedback="Acme's order slipped")
         self.assertFalse(sonia.activity_ids)
 
+    def test_without_administrator_a_salesperson_reading_all_documents_is_told(self):
+        # Ada leaves: the company has no Sales Performance administrator;
+        # Lena's sales rights read all documents, every anomaly included
+        self.ada.active = False
+        self._review()
+        told = {a.series_key: a.manager_id for a in self._anomalies()}
+        self.assertEqual(told[f"user:{self.sonia.id}"], self.leo)
+        self.assertEqual(told[f"team:{self.team_south.id}"], self.tom)
+        for key in (
+            f"user:{self.tom.id}",
+            f"categ:{self.category.id}",
+            f"partner:{self.customer_a.id}",
+            f"partner:{self.customer_b.id}",
+        ):
+            self.assertEqual(told[key], self.lena, key)
+        categ = self._anomaly("forecast", f"categ:{self.category.id}")
+        self.assertEqual(categ.activity_ids.user_id, self.lena)
+        # and she reads what she is told about
+        self.assertEqual(categ.with_user(self.lena).reason, categ.reason)
+
+    def test_without_anybody_to_tell_a_warning_is_logged(self):
+        # neither an administrator nor anyone reading all documents
+        self.ada.active = False
+        self.lena.active = False
+        with self.assertLogs(
+            "odoo.addons.salesperf_odoo.models.salesperf_forecast_anomaly", "WARNING"
+        ) as logs:
+            self._review()
+        # 4 anomalies have no team leader to go to: Tom's own (he leads his
+        # team), the category and both customers
+        self.assertEqual(len(logs.output), 1)
+        self.assertIn(
+            f"4 sales anomalies of {self.company.name} (id {self.company.id}), 2025-05",
+            logs.output[0],
+        )
+        anomalies = self._anomalies()
+        self.assertEqual(len(anomalies), 6)
+        unmanaged = anomalies.filtered(lambda anomaly: not anomaly.manager_id)
+        self.assertEqual(len(unmanaged), 4)
+        self.assertFalse(unmanaged.activity_ids)
+        # the leaders are still told
+        self.assertEqual(len((anomalies - unmanaged).activity_ids), 2)
+
     def test_nothing_is_alerted_twice(self):
         self._review()
         anomalies = self._anomalies()
