@@ -3,13 +3,14 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine.anomaly import forecast_error
-from ..engine.periods import Period
+from ..engine.periods import Period, period_containing
 
 _logger = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ ACCURACY_SOURCES = [
 #: the lag (a run made in March has March as its first month: lag 1 for
 #: April, lag 3 for June, lag 6 for September).
 RUN_LAGS = (1, 3, 6)
-#: A salesperson submits the forecast of the current month during the
-#: month: their submitted and adjusted forecasts are scored at lag 0.
+ACCURACY_PERIODS = [("month", "Month"), ("quarter", "Quarter")]
+#: A salesperson submits the forecast of the current month (or quarter)
+#: during it: their submitted and adjusted forecasts are scored at lag 0.
 SUBMISSION_LAG = 0
 #: Levels of the forecast lines scored, and the sources of each.
 RUN_SOURCES = {
@@ -51,16 +53,17 @@ SOURCE_FIELDS = {
 CATCH_UP_MONTHS = 12
 
 
-def month_actuals(env, company, month, with_customers=False):
+def month_actuals(env, company, month, with_customers=False, months=1):
     """``{series key: untaxed revenue}`` of ``company``'s month starting on
-    ``month``, from the sales facts (local dates of the company): the company,
+    ``month`` (the ``months`` months from it: 3 for a quarter), from the
+    sales facts (local dates of the company): the company,
     every team, salesperson and product category with a sold line ("team:0"
     for lines without team...), and with ``with_customers`` every customer
     entity ("partner:ID"). A series without a sold line has no key: its
     actual is 0. Three or four grouped reads, whatever the number of lines.
     """
     facts = env["salesperf.sale.fact"]
-    end = month + relativedelta(months=1) - timedelta(days=1)
+    end = month + relativedelta(months=months) - timedelta(days=1)
     domain = env["salesperf.kpi"]._sale_fact_domain(Period(month, end), company)
     actuals = defaultdict(float)
     for team, user, revenue in facts._read_group(domain, ["team_id", "user_id"], ["revenue:sum"]):
@@ -80,14 +83,18 @@ def month_actuals(env, company, month, with_customers=False):
 
 class SalesperfForecastAccuracy(models.Model):
     """How good a forecast of a closed month was: one row per series, month,
-    source and lag (how many months before the month it was made).
+    source and lag (how many months before the month it was made); and for
+    the submitted and adjusted forecasts of a quarter, one quarter row dated
+    on the quarter's first day (``period_kind`` ``quarter``).
 
     Written once by the review of closed months
     (:meth:`salesperf.forecast.review._cron_review_closed_months`), never by
     users. Grouped, ``mase`` is the mean of the scaled errors of the rows
     that have a scale, and ``bias_percent`` the group's sum of errors over
     its sum of actuals (:meth:`_read_group_select`), never an average of the
-    rows' percentages.
+    rows' percentages. A row without a scale has no ``scale``,
+    ``scaled_error`` nor ``mase`` (empty, not 0: 0 would read as perfect),
+    and a row whose actual is 0 no ``bias_percent``.
     """
 
     _name = "salesperf.forecast.accuracy"
@@ -107,8 +114,22 @@ class SalesperfForecastAccuracy(models.Model):
     team_id = fields.Many2one("crm.team", string="Sales Team", index=True, readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", index=True, readonly=True)
     categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
+    period_kind = fields.Selection(
+        ACCURACY_PERIODS,
+        string="Period",
+        required=True,
+        default="month",
+        index=True,
+        readonly=True,
+        help="Month: the forecast of a month. Quarter: a submitted or adjusted forecast of a "
+        "quarter, scored against the quarter's actual once its last month closes.",
+    )
     date = fields.Date(
-        string="Month", required=True, index=True, readonly=True, help="First day of the month."
+        string="Period Start",
+        required=True,
+        index=True,
+        readonly=True,
+        help="First day of the month, or of the quarter.",
     )
     source = fields.Selection(ACCURACY_SOURCES, required=True, index=True, readonly=True)
     lag = fields.Integer(
@@ -132,38 +153,44 @@ class SalesperfForecastAccuracy(models.Model):
         readonly=True,
         aggregator=False,
         help="The series' in-sample mean absolute error of seasonal naive, from its forecast "
-        "line; 0 when the series had no statistical forecast (no MASE then).",
+        "line; empty when the series had no statistical forecast, and for the quarters "
+        "(no MASE then).",
     )
     scaled_error = fields.Float(
         readonly=True,
-        help="Absolute error / scale: below 1, closer than seasonal naive was in-sample.",
+        help="Absolute error / scale: below 1, closer than seasonal naive was in-sample. Empty "
+        "without a scale.",
     )
     mase = fields.Float(
         string="MASE",
         readonly=True,
         aggregator="avg",
         help="Mean absolute scaled error: the mean of the scaled errors of the rows that have "
-        "a scale. Lower is better; below 1 beats seasonal naive.",
+        "a scale (empty when none has). Lower is better; below 1 beats seasonal naive.",
     )
     bias_percent = fields.Float(
         string="Bias (%)",
         readonly=True,
         aggregator="avg",
         help="Sum of errors / sum of actuals × 100: above 0 when the forecasts were too "
-        "high, below 0 when too low.",
+        "high, below 0 when too low; empty when the actuals sum to 0.",
     )
     run_id = fields.Many2one(
         "salesperf.forecast.run", string="Forecast Run", readonly=True, ondelete="set null"
     )
     submission_id = fields.Many2one(
-        "salesperf.forecast.submission", readonly=True, ondelete="set null"
+        "salesperf.forecast.submission",
+        readonly=True,
+        ondelete="set null",
+        help="The salesperson's submission scored; empty on the team and company rows, which "
+        "sum several.",
     )
 
     _sql_constraints = [
         (
             "series_month_source_lag_unique",
-            "unique(company_id, series_key, date, source, lag)",
-            "A forecast of a month is scored once per series, source and lag.",
+            "unique(company_id, series_key, period_kind, date, source, lag)",
+            "A forecast of a period is scored once per series, source and lag.",
         )
     ]
 
@@ -171,7 +198,9 @@ class SalesperfForecastAccuracy(models.Model):
     # ORM
     # ------------------------------------------------------------
 
-    @api.depends("level", "series_key", "user_id", "team_id", "categ_id", "company_id", "date")
+    @api.depends(
+        "level", "series_key", "user_id", "team_id", "categ_id", "company_id", "period_kind", "date"
+    )
     def _compute_display_name(self):
         for row in self:
             entity = {
@@ -181,7 +210,12 @@ class SalesperfForecastAccuracy(models.Model):
                 "category": row.categ_id,
             }.get(row.level)
             name = entity.display_name if entity else self.env._("Unassigned")
-            row.display_name = f"{name} · {row.date.strftime('%Y-%m')}" if row.date else name
+            if not row.date:
+                row.display_name = name
+            elif row.period_kind == "quarter":
+                row.display_name = f"{name} · {row.date.year} Q{(row.date.month - 1) // 3 + 1}"
+            else:
+                row.display_name = f"{name} · {row.date.strftime('%Y-%m')}"
 
     @api.model
     def _read_group_select(self, aggregate_spec, query):
@@ -218,27 +252,43 @@ class SalesperfForecastAccuracy(models.Model):
           of :data:`RUN_LAGS`, the latest done run whose first month is
           ``month`` minus the lag, its line of the month; pipeline: the
           calibrated and the weighted pipeline the run stored on the line;
-        - the salespeople's submitted commits of the month, and their
-          managers' adjusted commits (lag :data:`SUBMISSION_LAG`), scaled by
-          the salesperson's series of the latest done run made up to the
-          month (not scaled, hence without MASE, when there is none).
+        - the submitted and adjusted commits of the month (lag
+          :data:`SUBMISSION_LAG`) per salesperson, team and company
+          (:meth:`_review_submission_values`);
+        - when ``month`` is the last month of its quarter, the submitted and
+          adjusted commits of the quarter, against the quarter's actual, in
+          quarter rows dated on the quarter's first day.
 
-        Idempotent: a row already stored for the same series, month, source
+        Idempotent: a row already stored for the same series, period, source
         and lag is left as it is.
         """
         if actuals is None:
             actuals = month_actuals(self.env, company, month)
         values = [
             *self._review_run_values(company, month, actuals),
-            *self._review_submission_values(company, month, actuals),
+            *self._review_submission_values(company, "month", month, actuals),
         ]
+        quarter = period_containing("quarter", month)
+        if quarter.end.month == month.month:
+            quarter_actuals = month_actuals(self.env, company, quarter.start, months=3)
+            values += self._review_submission_values(
+                company, "quarter", quarter.start, quarter_actuals
+            )
         existing = {
-            (row.series_key, row.source, row.lag)
-            for row in self.search([("company_id", "=", company.id), ("date", "=", month)])
+            (row.period_kind, row.date, row.series_key, row.source, row.lag)
+            for row in self.search(
+                [("company_id", "=", company.id), ("date", "in", [month, quarter.start])]
+            )
         }
         new_values = []
         for vals in values:
-            key = (vals["series_key"], vals["source"], vals["lag"])
+            key = (
+                vals["period_kind"],
+                vals["date"],
+                vals["series_key"],
+                vals["source"],
+                vals["lag"],
+            )
             if key not in existing:
                 existing.add(key)
                 new_values.append(vals)
@@ -262,12 +312,18 @@ class SalesperfForecastAccuracy(models.Model):
         return runs
 
     @api.model
-    def _review_row(self, company, keys, month, source, lag, forecast, actual, scale):
-        """Values of one accuracy row."""
+    def _review_row(
+        self, company, keys, month, source, lag, forecast, actual, scale, period_kind="month"
+    ):
+        """Values of one accuracy row. Without a scale, ``scale``,
+        ``scaled_error`` and ``mase`` are left empty (NULL), and without an
+        actual ``bias_percent``: an empty value is no score, where 0 would
+        read as a perfect one."""
         scored = forecast_error(forecast, actual, scale or None)
-        return {
+        values = {
             "company_id": company.id,
             **keys,
+            "period_kind": period_kind,
             "date": month,
             "source": source,
             "lag": lag,
@@ -275,11 +331,12 @@ class SalesperfForecastAccuracy(models.Model):
             "actual": actual,
             "error": scored.error,
             "abs_error": scored.abs_error,
-            "scale": scale or 0.0,
-            "scaled_error": scored.scaled_error or 0.0,
-            "mase": scored.scaled_error or 0.0,
-            "bias_percent": scored.error / actual * 100 if actual else 0.0,
         }
+        if scored.scaled_error is not None:
+            values.update(scale=scale, scaled_error=scored.scaled_error, mase=scored.scaled_error)
+        if actual:
+            values["bias_percent"] = scored.error / actual * 100
+        return values
 
     @api.model
     def _review_run_values(self, company, month, actuals):
@@ -321,45 +378,85 @@ class SalesperfForecastAccuracy(models.Model):
         return values
 
     @api.model
-    def _review_submission_values(self, company, month, actuals):
+    def _review_submission_values(self, company, period_kind, date_from, actuals):
+        """Values of the rows scoring the submitted and adjusted commits of
+        ``company``'s month or quarter starting on ``date_from``, at lag
+        :data:`SUBMISSION_LAG`:
+
+        - each salesperson's: their submitted commit and, once adjusted,
+          their manager's adjusted commit, against their own actual;
+        - each team's: the sum of the submissions whose ``team_id`` is the
+          team (the salesperson's team when they submitted; submissions
+          without a team count for the company only), against the team's
+          actual (all its sales, members who did not submit included);
+        - the company's: the sum of all the submissions, against the
+          company's actual.
+
+        A team's or the company's adjusted forecast is the sum of the commits
+        used (the adjusted commit where a manager adjusted it, the submitted
+        one elsewhere); it is scored when at least one of its submissions was
+        adjusted (otherwise it is the submitted forecast).
+
+        Months are scaled by the series' scale in the latest done run made up
+        to the month (no MASE when the series has none); quarters are not
+        scaled (the stored scales are monthly errors): error and bias only.
+        """
         submissions = self.env["salesperf.forecast.submission"].search(
             [
                 ("company_id", "=", company.id),
-                ("period_kind", "=", "month"),
-                ("date_from", "=", month),
+                ("period_kind", "=", period_kind),
+                ("date_from", "=", date_from),
                 ("state", "in", ("submitted", "adjusted")),
             ]
         )
         if not submissions:
             return []
-        scales = self._review_scales(
-            company, month, [f"user:{user.id}" for user in submissions.user_id]
-        )
-        values = []
+        # series key -> [keys, submitted, used, adjusted?]
+        groups = {}
+
+        def add(series_key, keys, submission):
+            used = (
+                submission.adjusted_commit
+                if submission.state == "adjusted"
+                else submission.commit_amount
+            )
+            group = groups.setdefault(series_key, [keys, 0.0, 0.0, False])
+            group[1] += submission.commit_amount
+            group[2] += used
+            group[3] = group[3] or submission.state == "adjusted"
+
+        no_keys = {"team_id": False, "user_id": False, "categ_id": False}
         for submission in submissions:
-            key = f"user:{submission.user_id.id}"
-            keys = {
-                "level": "user",
-                "series_key": key,
-                "user_id": submission.user_id.id,
-                "team_id": False,
-                "categ_id": False,
-                "submission_id": submission.id,
-            }
-            sources = [("submitted", submission.commit_amount)]
-            if submission.state == "adjusted":
-                sources.append(("adjusted", submission.adjusted_commit))
+            user = submission.user_id
+            add(
+                f"user:{user.id}",
+                {**no_keys, "level": "user", "user_id": user.id, "submission_id": submission.id},
+                submission,
+            )
+            if submission.team_id:
+                team = submission.team_id
+                add(f"team:{team.id}", {**no_keys, "level": "team", "team_id": team.id}, submission)
+            add("company", {**no_keys, "level": "company"}, submission)
+        scales = {}
+        if period_kind == "month":
+            scales = self._review_scales(company, date_from, list(groups))
+        values = []
+        for series_key, (keys, submitted, used, adjusted) in groups.items():
+            sources = [("submitted", submitted)]
+            if adjusted:
+                sources.append(("adjusted", used))
             for source, forecast in sources:
                 values.append(
                     self._review_row(
                         company,
-                        keys,
-                        month,
+                        {"series_key": series_key, **keys},
+                        date_from,
                         source,
                         SUBMISSION_LAG,
                         forecast,
-                        actuals.get(key, 0.0),
-                        scales.get(key, 0.0),
+                        actuals.get(series_key, 0.0),
+                        scales.get(series_key, 0.0),
+                        period_kind=period_kind,
                     )
                 )
         return values
@@ -398,6 +495,7 @@ class SalesperfForecastAccuracy(models.Model):
         forecasts made one month ahead, with a scale."""
         return [
             ("source", "=", "statistical"),
+            ("period_kind", "=", "month"),
             ("lag", "=", 1),
             ("level", "=", level),
             ("scale", ">", 0),
@@ -435,22 +533,42 @@ class SalesperfForecastReview(models.Model):
         its last closed month: installing the module does not send a year
         of alerts at once.
 
-        A month whose stored forecasts cannot be read (a band whose low end
-        is above its high end, a value that is not a number) leaves nothing
-        written: it is logged and tried again the next day, and the other
-        companies are reviewed all the same."""
+        Each company is reviewed on its own: a month that fails (stored
+        forecasts that cannot be read, such as a band whose low end is above
+        its high end, or any other error) leaves nothing of that month
+        written (savepoint), the error is logged with the company and month,
+        the company's later months wait for the next day, and the other
+        companies are reviewed all the same. Database errors that concern the
+        whole transaction (``OperationalError``: serialization failures,
+        deadlocks, lost connections, cancelled queries) are not caught: the
+        scheduled action fails and is retried."""
         for company in self.env["res.company"].search([]):
-            for month in self._months_to_review(company):
-                try:
-                    with self.env.cr.savepoint():
-                        self._review(company, month)
-                except ValueError:
-                    _logger.exception(
-                        "Forecast review of %s, %s failed: nothing stored, tried again tomorrow",
-                        company.name,
-                        month.strftime("%Y-%m"),
-                    )
-                    break
+            self._review_company(company)
+
+    @api.model
+    def _review_company(self, company):
+        """Review ``company``'s closed months, oldest first, each in its own
+        savepoint; stop at the first that fails and log it. Return the
+        reviews recorded."""
+        reviews = self.browse()
+        month = None
+        try:
+            with self.env.cr.savepoint():
+                months = self._months_to_review(company)
+            for month in months:
+                with self.env.cr.savepoint():
+                    reviews |= self._review(company, month)
+        except psycopg2.OperationalError:
+            raise
+        except Exception:
+            _logger.exception(
+                "Forecast review of company %s (id %s), %s failed: nothing of that month is "
+                "stored, tried again tomorrow; the other companies are reviewed",
+                company.name,
+                company.id,
+                month.strftime("%Y-%m") if month else "months to review",
+            )
+        return reviews
 
     @api.model
     def _months_to_review(self, company):

@@ -1,11 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2 import errors as pg_errors
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.salesperf_odoo.engine.periods import Period
 
@@ -13,6 +16,8 @@ from .common import SalesperfCommon
 
 MAY = date(2025, 5, 1)
 APRIL = date(2025, 4, 1)
+JUNE = date(2025, 6, 1)
+ACCURACY_LOGGER = "odoo.addons.salesperf_odoo.models.salesperf_forecast_accuracy"
 
 
 class ForecastReviewCommon(SalesperfCommon):
@@ -159,13 +164,14 @@ class TestForecastAccuracy(ForecastReviewCommon):
             accuracy = accuracy.with_user(user)
         return accuracy.search([("company_id", "=", self.company.id), *domain])
 
-    def _row(self, series_key, source, lag, month=MAY):
+    def _row(self, series_key, source, lag, month=MAY, period_kind="month"):
         rows = self._rows(
             domain=[
                 ("series_key", "=", series_key),
                 ("source", "=", source),
                 ("lag", "=", lag),
                 ("date", "=", month),
+                ("period_kind", "=", period_kind),
             ]
         )
         self.assertEqual(len(rows), 1, (series_key, source, lag))
@@ -279,12 +285,210 @@ class TestForecastAccuracy(ForecastReviewCommon):
         # both submissions: the MASE of the scaled one only, 1.0; the bias
         # (10 + 10) / (100 + 50) × 100 = 13.33 %
         [(mase, bias)] = accuracy._read_group(
-            [("company_id", "=", self.company.id), ("source", "=", "submitted")],
+            [
+                ("company_id", "=", self.company.id),
+                ("source", "=", "submitted"),
+                ("level", "=", "user"),
+            ],
             [],
             ["mase:avg", "bias_percent:avg"],
         )
         self.assertAlmostEqual(mase, 1.0)
         self.assertAlmostEqual(bias, 20 / 150 * 100)
+
+    def _stored(self, row):
+        """The row's score columns as stored: NULL reads None here, where the
+        ORM reads 0.0."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT scale, scaled_error, mase, bias_percent "
+            "FROM salesperf_forecast_accuracy WHERE id = %s",
+            [row.id],
+        )
+        return self.env.cr.fetchone()
+
+    def test_no_scale_or_no_actual_is_stored_empty_not_perfect(self):
+        # Lena sold nothing in May; her series had no seasonal-naive error
+        self._line(self.run_lag1, "user", MAY, 40.0, scale=0.0, user=self.lena)
+        self._review()
+        # Sam's submission: 60 against 50, no scale: no MASE, bias 10 / 50 × 100 = 20 %
+        sam = self._row(f"user:{self.sam.id}", "submitted", 0)
+        scale, scaled_error, mase, bias = self._stored(sam)
+        self.assertEqual((scale, scaled_error, mase), (None, None, None))
+        self.assertAlmostEqual(bias, 20.0)
+        # Lena: 40 against 0, no scale: neither MASE nor bias
+        lena = self._row(f"user:{self.lena.id}", "statistical", 1)
+        self._assert_row(lena, 40.0, 0.0, 40.0, 0.0, 0.0)
+        self.assertEqual(self._stored(lena), (None, None, None, None))
+        # Sonia's: 120 against 100, scale 10: 2.0 and 20 / 100 × 100 = 20 %
+        sonia = self._row(f"user:{self.sonia.id}", "statistical", 1)
+        for stored, expected in zip(self._stored(sonia), (10.0, 2.0, 2.0, 20.0), strict=True):
+            self.assertAlmostEqual(stored, expected)
+        # grouped: Lena's alone has neither; with Sonia's, MASE 2.0 (hers
+        # only, not (2.0 + 0) / 2) and bias (20 + 40) / (100 + 0) × 100 = 60 %
+        accuracy = self.env["salesperf.forecast.accuracy"]
+        [(mase, bias)] = accuracy._read_group(
+            [("id", "=", lena.id)], [], ["mase:avg", "bias_percent:avg"]
+        )
+        self.assertEqual((mase, bias), (False, False))
+        [(mase, bias)] = accuracy._read_group(
+            [("id", "in", (lena | sonia).ids)], [], ["mase:avg", "bias_percent:avg"]
+        )
+        self.assertAlmostEqual(mase, 2.0)
+        self.assertAlmostEqual(bias, 60.0)
+        # the KPIs count only the rows with a scale: Lena has no forecast MASE
+        users = self.env["salesperf.kpi"]._compute_kpis(
+            Period(MAY, date(2025, 5, 31), "month"), "user", self.company
+        )
+        self.assertIsNone(users.get((self.lena.id, self.company.id), {}).get("forecast_mase"))
+
+    def test_submissions_scored_per_team_and_company(self):
+        self._review()
+        # North: the submissions whose team is North, Sonia's 110 and Sam's 60
+        # = 170, against North's 150: 20; North's scale 20 -> 1.0; 20 / 150 × 100
+        north = f"team:{self.team_north.id}"
+        row = self._row(north, "submitted", 0)
+        self._assert_row(row, 170.0, 150.0, 20.0, 20.0, 1.0)
+        self.assertEqual(
+            (row.level, row.team_id, row.user_id), ("team", self.team_north, self.env["res.users"])
+        )
+        self.assertFalse(row.submission_id)
+        self.assertAlmostEqual(row.bias_percent, 20 / 150 * 100)
+        # adjusted: Sonia's 95 as Leo set it, Sam's 60 as submitted = 155: 5 -> 0.25
+        self._assert_row(self._row(north, "adjusted", 0), 155.0, 150.0, 5.0, 20.0, 0.25)
+        # the company: all submissions, 170 against 180: -10, scale 25 -> 0.4;
+        # adjusted 155: -25 -> 1.0
+        self._assert_row(self._row("company", "submitted", 0), 170.0, 180.0, -10.0, 25.0, 0.4)
+        self._assert_row(self._row("company", "adjusted", 0), 155.0, 180.0, -25.0, 25.0, 1.0)
+        # South: nobody submitted, no row
+        self.assertFalse(
+            self._rows(
+                domain=[
+                    ("team_id", "=", self.team_south.id),
+                    ("source", "in", ("submitted", "adjusted")),
+                ]
+            )
+        )
+        # the team leader reads his team's rows, the salesperson her own only
+        leo_rows = self._rows(self.leo, [("source", "in", ("submitted", "adjusted"))])
+        self.assertIn(self._row(north, "adjusted", 0), leo_rows)
+        self.assertEqual(
+            set(self._rows(self.sonia, [("source", "=", "submitted")]).mapped("series_key")),
+            {f"user:{self.sonia.id}"},
+        )
+
+    def test_quarter_submissions_scored_when_the_quarter_closes(self):
+        submissions = self.env["salesperf.forecast.submission"]
+        with freeze_time("2025-04-10 09:00:00"):
+            submissions.with_user(self.sonia)._submit(self.company, "month", 70.0, 90.0)
+        with freeze_time("2025-05-12 09:00:00"):
+            submissions.with_user(self.sonia)._submit(self.company, "quarter", 300.0, 400.0)
+            sam = submissions.with_user(self.sam)._submit(self.company, "quarter", 200.0, 250.0)
+            sam.with_user(self.leo)._adjust(150.0, 200.0, "Bolt buys less")
+        review = self.env["salesperf.forecast.review"]
+        with freeze_time("2025-07-01 08:00:00"):
+            # April and May are not a quarter's last month: no quarter row yet
+            review._review(self.company, APRIL)
+            review._review(self.company, MAY)
+            self.assertFalse(self._rows(domain=[("period_kind", "=", "quarter")]))
+            review._review(self.company, JUNE)
+        quarter = self._rows(domain=[("period_kind", "=", "quarter")])
+        self.assertEqual(set(quarter.mapped("date")), {APRIL})
+        self.assertEqual(set(quarter.mapped("lag")), {0})
+        # the second quarter's actuals: Sonia 80 + 100 + 500 = 680, Sam 50,
+        # North 730, the company 680 + 50 + 30 = 760; quarters are not scaled
+        sonia_key, sam_key = f"user:{self.sonia.id}", f"user:{self.sam.id}"
+        north = f"team:{self.team_north.id}"
+
+        def row(key, source):
+            return self._row(key, source, 0, APRIL, "quarter")
+
+        # Sonia: 300 against 680: -380, bias -380 / 680 × 100 = -55.88 %
+        sonia = row(sonia_key, "submitted")
+        self._assert_row(sonia, 300.0, 680.0, -380.0, 0.0, 0.0)
+        self.assertAlmostEqual(sonia.bias_percent, -380 / 680 * 100)
+        self.assertEqual(self._stored(sonia)[:3], (None, None, None))
+        # Sam: 200 against 50: 150; adjusted 150: 100
+        self._assert_row(row(sam_key, "submitted"), 200.0, 50.0, 150.0, 0.0, 0.0)
+        self._assert_row(row(sam_key, "adjusted"), 150.0, 50.0, 100.0, 0.0, 0.0)
+        # North: 300 + 200 = 500 against 730: -230; adjusted 300 + 150 = 450: -280
+        self._assert_row(row(north, "submitted"), 500.0, 730.0, -230.0, 0.0, 0.0)
+        self._assert_row(row(north, "adjusted"), 450.0, 730.0, -280.0, 0.0, 0.0)
+        # the company: 500 and 450 against 760
+        self._assert_row(row("company", "submitted"), 500.0, 760.0, -260.0, 0.0, 0.0)
+        self._assert_row(row("company", "adjusted"), 450.0, 760.0, -310.0, 0.0, 0.0)
+        self.assertEqual(len(quarter), 7)
+        # April's month row of Sonia's submission stays next to the quarter's:
+        # 70 against 80, scale 10 -> 1.0
+        april = self._row(sonia_key, "submitted", 0, APRIL)
+        self._assert_row(april, 70.0, 80.0, -10.0, 10.0, 1.0)
+        self.assertEqual(sonia.display_name, "Sonia · 2025 Q2")
+        self.assertEqual(april.display_name, "Sonia · 2025-04")
+        # scoring June again stores no quarter row twice
+        self.assertFalse(self.env["salesperf.forecast.accuracy"]._review_month(self.company, JUNE))
+
+    def test_one_failing_company_leaves_the_others_reviewed(self):
+        other = self.env["res.company"].create({"name": "Salesperf Other"})
+        other.partner_id.tz = "UTC"
+        self._line(self._run(APRIL, company=other), "company", MAY, 10.0)
+        # a time zone no longer known (written as an older version stored it):
+        # not a ValueError, and the company's months cannot even be listed
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET tz = 'Mars/Olympus_Mons' WHERE id = %s",
+            [self.company.partner_id.id],
+        )
+        self.company.partner_id.invalidate_recordset(["tz"])
+        with self.assertLogs(ACCURACY_LOGGER, "ERROR") as logs:
+            self._review()
+        self.assertIn(
+            f"Forecast review of company {self.company.name} (id {self.company.id})", logs.output[0]
+        )
+        self.assertFalse(self._rows())
+        # the other company was reviewed all the same: 10 against 0
+        review = self.env["salesperf.forecast.review"].search([("company_id", "=", other.id)])
+        self.assertEqual(review.date, MAY)
+        rows = self.env["salesperf.forecast.accuracy"].search([("company_id", "=", other.id)])
+        self.assertEqual(set(rows.mapped("forecast")), {10.0, 0.0})
+        self.assertEqual(review.accuracy_count, len(rows))
+
+    def test_a_failing_month_is_rolled_back_alone(self):
+        """Any error while reviewing a month (here a KeyError) undoes that
+        month only; a database error of the transaction is never caught."""
+        review_model = type(self.env["salesperf.forecast.review"])
+        review_month = review_model._review
+
+        def failing_review(model, company, month):
+            reviewed = review_month(model, company, month)
+            if company == self.company and month == MAY:
+                raise KeyError("a bug found after the month was written")
+            return reviewed
+
+        self.env["salesperf.forecast.review"].create(
+            {"company_id": self.company.id, "date": date(2025, 3, 1)}
+        )
+        with (
+            patch.object(review_model, "_review", failing_review),
+            mute_logger(ACCURACY_LOGGER),
+        ):
+            self._review()
+        # April stays reviewed, May left nothing written
+        self.assertEqual(
+            self.env["salesperf.forecast.review"]
+            .search([("company_id", "=", self.company.id)])
+            .mapped("date"),
+            [APRIL, date(2025, 3, 1)],
+        )
+        self.assertEqual(set(self._rows().mapped("date")), {APRIL})
+
+        def conflicting_review(model, company, month):
+            raise pg_errors.SerializationFailure("could not serialize access")
+
+        with (
+            patch.object(review_model, "_review", conflicting_review),
+            self.assertRaises(pg_errors.SerializationFailure),
+        ):
+            self._review()
 
     def test_each_month_is_reviewed_once(self):
         self._review()
