@@ -5,7 +5,9 @@ their chart, the forecast on the goals panel, and who reads what."""
 
 import logging
 from datetime import date
+from unittest.mock import patch
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command
@@ -13,8 +15,9 @@ from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from ..engine.forecast import METHODS
-from ..models.salesperf_forecast_run import distribute
+from ..engine.forecast import METHODS, forecast_series
+from ..models import salesperf_forecast_run as forecast_run_module
+from ..models.salesperf_forecast_run import components_label, distribute
 from .common import SalesperfCommon, SalesperfTourCase
 
 RUN_LOGGER = "odoo.addons.salesperf_odoo.models.salesperf_forecast_run"
@@ -387,6 +390,178 @@ class TestForecastRun(ForecastRunCommon):
         self.assertFalse(queued.user_id, "queued by the scheduled action, not by a person")
         self.assertFalse(self.Run._queue_monthly_runs())
 
+    def test_batches_run_in_the_process_of_the_scheduled_action_by_default(self):
+        """No fork inside an Odoo worker unless the system parameter says so."""
+        params = self.env["ir.config_parameter"].sudo()
+        self._queue()
+        with patch.object(
+            forecast_run_module, "forecast_many", wraps=forecast_run_module.forecast_many
+        ) as engine:
+            self._compute()
+        self.assertEqual(self._company_run().state, "done")
+        self.assertTrue(engine.call_args_list)
+        self.assertEqual({call.kwargs["processes"] for call in engine.call_args_list}, {1})
+        # the opt-in, and what is not a number of processes
+        for value, processes in (("2", 2), (" 4 ", 4), ("0", 1), ("-3", 1), ("many", 1), ("", 1)):
+            params.set_param("salesperf_odoo.forecast_processes", value)
+            with self.subTest(value=value):
+                self.assertEqual(self.Run._forecast_processes(), processes)
+
+    @mute_logger(RUN_LOGGER)
+    def test_failed_month_is_queued_again_three_times_at_most(self):
+        self.Run.search([("company_id", "=", self.company.id)]).unlink()
+        # March's run failed: the scheduled action queues March again
+        self.Run.create({"company_id": self.company.id, "date_start": MARCH, "state": "failed"})
+        for attempt in (2, 3):
+            with self.subTest(attempt=attempt):
+                queued = self.Run._queue_monthly_runs()
+                self.assertEqual((queued.company_id, queued.date_start), (self.company, MARCH))
+                # one pending run at a time
+                self.assertFalse(self.Run._queue_monthly_runs())
+                queued.state = "failed"
+        # three failed runs of March: left to an administrator
+        with self.assertLogs(RUN_LOGGER, logging.WARNING) as logs:
+            self.assertFalse(self.Run._queue_monthly_runs())
+        self.assertIn("failed 3 times", logs.output[0])
+        self.assertEqual(self._queue()["params"]["run_id"], self._company_run(["queued"]).id)
+        self.assertEqual(self.Run.search_count([("company_id", "=", self.company.id)]), 4)
+        # a month with a finished run is not queued again after a failure
+        self.Run.search([("company_id", "=", self.company.id)]).unlink()
+        self.Run.create(
+            [
+                {"company_id": self.company.id, "date_start": MARCH, "state": "done"},
+                {"company_id": self.company.id, "date_start": MARCH, "state": "failed"},
+            ]
+        )
+        self.assertFalse(self.Run._queue_monthly_runs())
+        # a run of February still running: March waits for it
+        self.Run.search([("company_id", "=", self.company.id)]).unlink()
+        self.Run.create(
+            {"company_id": self.company.id, "date_start": date(2025, 2, 1), "state": "running"}
+        )
+        self.assertFalse(self.Run._queue_monthly_runs())
+
+    def test_database_errors_that_abort_the_transaction_reach_the_scheduler(self):
+        """A serialization failure is not the run's fault: the batch rolls
+        back to its savepoint, the error goes up so that the scheduler rolls
+        the transaction back and tries again; the run stays as it was."""
+        self._queue()
+        run = self._company_run()
+        self.Run._cron_process_runs()
+        self.assertEqual(run.state, "running")
+
+        def conflict(*args, **kwargs):
+            raise psycopg2.errors.SerializationFailure("could not serialize access")
+
+        with (
+            patch.object(forecast_run_module, "forecast_many", conflict),
+            self.assertRaises(psycopg2.errors.SerializationFailure),
+        ):
+            self.Run._cron_process_runs()
+        self.assertEqual((run.state, run.series_done, len(run.line_ids)), ("running", 0, 0))
+        self.assertFalse(run.error_message)
+        # tried again: the run goes on
+        self._compute()
+        self.assertEqual(run.state, "done")
+
+    def test_duplicates_are_refused_by_the_database(self):
+        self._queue()
+        run = self._company_run()
+        # a second pending run of the company, as a second click at the same
+        # moment would insert it: refused, the transaction goes on
+        self.assertFalse(
+            self.Run._create_pending_run({"company_id": self.company.id, "date_start": MARCH})
+        )
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.IntegrityError),
+            self.env.cr.savepoint(),
+        ):
+            self.Run.create(
+                {"company_id": self.company.id, "date_start": MARCH, "state": "running"}
+            )
+        self.assertEqual(
+            self.Run.search_count(
+                [("company_id", "=", self.company.id), ("state", "in", ("queued", "running"))]
+            ),
+            1,
+        )
+        self._compute()
+        # finished and failed runs do not count: a new one may be queued
+        self.assertTrue(
+            self.Run._create_pending_run({"company_id": self.company.id, "date_start": MARCH})
+        )
+        # one line per series and month of a run
+        line = run.line_ids[:1]
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.IntegrityError),
+            self.env.cr.savepoint(),
+        ):
+            line.copy()
+        self.assertEqual(len(run.line_ids), 13 * 18)
+
+    def test_each_line_names_the_models_of_its_forecast(self):
+        # the label: each method's name and weight, largest first
+        self.assertEqual(
+            components_label((("theta", 0.42), ("damped", 0.31), ("arima", 0.27))),
+            "Theta 42 %, Damped trend 31 %, ARIMA 27 %",
+        )
+        # a method used alone; a weight under half a percent
+        self.assertEqual(components_label((("snaive", 1.0),)), "Seasonal naive 100 %")
+        self.assertEqual(
+            components_label((("theta", 0.996), ("mean", 0.004))), "Theta 100 %, Mean <1 %"
+        )
+        self._queue()
+        self._compute()
+        run = self._company_run()
+        values = run.series_data["values"]
+        components = {line.series_key: line.components for line in run.line_ids}
+        for key, label in components.items():
+            with self.subTest(key=key):
+                # the engine's own forecast of the same history
+                expected = forecast_series(values[key], 18, 12).components
+                self.assertEqual(label, components_label(expected))
+                self.assertTrue(label)
+        # every series is constant: each model fitting it exactly weighs the same
+        self.assertEqual(len(set(components.values())), 1)
+
+    def test_overdue_opportunities_count_in_the_first_month(self):
+        """Sonia's open opportunities: one expected in January (overdue,
+        1000 × 50 % = 500), one in April (200 × 10 % = 20), one without
+        expected closing (left out). The run's first month, March, holds the
+        overdue 500; April the 20."""
+        self.env["crm.lead"].create(
+            [
+                {
+                    "name": name,
+                    "type": "opportunity",
+                    "company_id": self.company.id,
+                    "team_id": self.team_north.id,
+                    "user_id": self.sonia.id,
+                    "expected_revenue": revenue,
+                    "probability": probability,
+                    "date_deadline": deadline,
+                }
+                for name, revenue, probability, deadline in [
+                    ("Overdue", 1000.0, 50.0, date(2025, 1, 20)),
+                    ("April", 200.0, 10.0, date(2025, 4, 2)),
+                    ("Someday", 5000.0, 50.0, False),
+                ]
+            ]
+        )
+        self._queue()
+        self._compute()
+        run = self._company_run()
+        for key in (f"user:{self.sonia.id}", f"team:{self.team_north.id}", "company"):
+            pipeline = {
+                line.date: line.pipeline_weighted
+                for line in run.line_ids
+                if line.series_key == key and line.pipeline_weighted
+            }
+            with self.subTest(key=key):
+                self.assertEqual(pipeline, {MARCH: 500.0, date(2025, 4, 1): 20.0})
+
     def test_dormant_series_are_left_out_and_short_ones_start_with_their_first_sale(self):
         """Olga sold in South from March to June 2023 only: nothing in the
         last 12 months, no series of hers. Nina joined South in December
@@ -586,6 +761,68 @@ class TestForecastChart(ForecastRunCommon):
         self.assertTrue(manager["can_run"])
         self._queue()
         self.assertTrue(self._chart(self.manager)["pending"])
+
+    def test_a_team_of_another_company_shows_that_company_run_and_actuals(self):
+        """Wes sells 40 a month in team West of a second company, from March
+        2023 to February 2025, forecast by that company's own run. A director
+        of both companies, working in the first, looks at West and at Wes."""
+        company_2 = self.env["res.company"].create({"name": "Salesperf Forecast West"})
+        wes = new_test_user(
+            self.env,
+            login="wes_forecast",
+            name="Wes",
+            groups="sales_team.group_sale_salesman",
+            company_id=company_2.id,
+            company_ids=[Command.set(company_2.ids)],
+        )
+        west = self.env["crm.team"].create(
+            {"name": "West", "company_id": company_2.id, "member_ids": [Command.set(wes.ids)]}
+        )
+        self.env["salesperf.external.sale"].create(
+            [
+                {
+                    **self._sale_values(
+                        wes,
+                        west,
+                        self.customer_c,
+                        self.product_z,
+                        40,
+                        date(2023, 3, 15) + relativedelta(months=index),
+                    ),
+                    "company_id": company_2.id,
+                    "currency_id": company_2.currency_id.id,
+                }
+                for index in range(24)
+            ]
+        )
+        run_2 = self.Run.create({"company_id": company_2.id, "date_start": MARCH})
+        while run_2.state in ("queued", "running"):
+            run_2._process_step(100)
+        director = new_test_user(
+            self.env,
+            login="forecast_two_companies",
+            groups="sales_team.group_sale_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set((self.company | company_2).ids)],
+        )
+        Run = self.Run.with_user(director).with_context(
+            allowed_company_ids=[self.company.id, company_2.id]
+        )
+        for level, res_id in (("team", west.id), ("user", wes.id)):
+            with self.subTest(level=level):
+                chart = Run.get_forecast_chart(level, res_id)
+                self.assertEqual(chart["company"]["id"], company_2.id)
+                # March 2022 first: nothing for a year, 40 a month, none in March
+                self.assertEqual(chart["actual"][:37], [0.0] * 12 + [40.0] * 24 + [0.0])
+                self.assertEqual(chart["forecast"][36:], [40.0] * 18)
+                self.assertEqual(chart["run"]["date_start"], "2025-03-01")
+                self.assertEqual(chart["currency"]["symbol"], company_2.currency_id.symbol)
+        # the teams of the current company keep their company's figures
+        north = Run.get_forecast_chart("team", self.team_north.id)
+        self.assertEqual(north["company"]["id"], self.company.id)
+        self.assertEqual(north["forecast"][36:], [150.0] * 18)
+        company = Run.get_forecast_chart("company", False)
+        self.assertEqual((company["title"], company["forecast"][36]), (self.company.name, 170.0))
 
     def test_without_a_run_the_chart_shows_the_actuals(self):
         self.Run.search([("company_id", "=", self.company.id)]).unlink()
