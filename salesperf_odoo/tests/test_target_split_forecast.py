@@ -1,8 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
-"""Targets split from the forecast: each child weighs its own statistical
-forecast for its period, the preview shows last year's actual and the
-forecast's 80 % interval next to each amount, the stretch factor is checked,
-and nothing is split without a finished forecast run.
+"""Targets split from the forecast: each child is suggested its own
+statistical forecast for its period × the stretch; a draft target is set to
+the sum of the suggestions, a committed one (confirmed, already split, or
+part of a confirmed split) is shared in proportion to them. The preview
+shows last year's actual and the forecast's 80 % interval next to each
+amount, the stretch factor is checked, and nothing is split without a
+finished forecast run.
 
 The runs and their lines are made here by hand (state done), never computed:
 the figures under test are the split's, not the forecaster's."""
@@ -14,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
+from odoo.tools import html2plaintext
 
 from .test_target_split import SalesperfTargetSplitCommon
 
@@ -84,8 +88,11 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
         cls.env["salesperf.forecast.line"].create(values)
         return run
 
-    def _quarter(self, amount=440.0):
-        return self._north(period_kind="quarter", date_from=Q1[0], amount=amount)
+    def _quarter(self, amount=440.0, confirmed=False):
+        quarter = self._north(period_kind="quarter", date_from=Q1[0], amount=amount)
+        if confirmed:
+            quarter.action_confirm()
+        return quarter
 
     def _line_values(self, split, *names):
         return {line.user_id: tuple(line[name] for name in names) for line in split.line_ids}
@@ -97,15 +104,19 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
     # THE SPLIT
     # ------------------------------------------------------------
 
-    def test_two_forecasts_split_the_target_with_their_intervals(self):
-        split = self._split(
-            self._quarter(), "owner", "forecast", stretch=1.1, without_history="zero"
-        )
-        # weights 300 and 100 (Nina 0, "nothing" chosen): 440 × 300/400 = 330,
-        # 440 × 100/400 = 110, Nina 0; 75 %, 25 %, 0 %
+    def test_a_draft_target_is_set_from_the_forecasts_times_the_stretch(self):
+        quarter = self._quarter(0.0)
+        split = self._split(quarter, "owner", "forecast", stretch=1.1, without_history="zero")
+        # forecasts 300 and 100 (Nina nothing, "nothing" chosen), × 1.1:
+        # suggested 330, 110 and 0; the draft's children get them as they are
+        # (75 %, 25 %, 0 % of their sum)
         self.assertEqual(
-            self._line_values(split, "amount", "share"),
-            {self.sonia: (330.0, 0.75), self.sam: (110.0, 0.25), self.nina: (0.0, 0.0)},
+            self._line_values(split, "suggested_amount", "amount", "share"),
+            {
+                self.sonia: (330.0, 330.0, 0.75),
+                self.sam: (110.0, 110.0, 0.25),
+                self.nina: (0.0, 0.0, 0.0),
+            },
         )
         # Sonia: 100 + 100 + 100 = 300; below sqrt(20² + 20² + 10²) = sqrt(900)
         # = 30 → 270, above sqrt(30² + 40² + 0²) = 50 → 350.
@@ -126,52 +137,139 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
             self._line_values(split, "history_status"),
             {self.sonia: ("found",), self.sam: ("found",), self.nina: ("no_forecast",)},
         )
-        # the target against the forecast × the stretch: 400 × 1.10 = 440, and
-        # 440 / 400 = ×1.10 the forecast
+        # 400 × 1.10 = 440; the target, 0 now, becomes 330 + 110 + 0 = 440
         self.assertIn("at ×1.10: 440.00", split.note)
-        self.assertIn("is 1.10 × the forecast", split.note)
+        self.assertIn("now 0.00\xa0§, to their sum, 440.00", split.note)
         self.assertIn("1 of 3 have nothing forecast", split.note)
+        self.assertIn("or nothing (0)", split.note)
+        with Form(split) as form:
+            form.stretch = 1.2
+            # 300 × 1.2 = 360, 100 × 1.2 = 120: the amounts follow at once
+            preview = {}
+            for index in range(len(form.line_ids)):
+                with form.line_ids.edit(index) as line:
+                    preview[line.user_id] = (line.suggested_amount, line.amount)
+            self.assertEqual(
+                preview,
+                {self.sonia: (360.0, 360.0), self.sam: (120.0, 120.0), self.nina: (0.0, 0.0)},
+            )
+            self.assertIn("to their sum, 480.00", form.note)
+            form.stretch = 1.1
         children = self._children(split)
         self.assertEqual(
             {child.user_id: child.amount for child in children},
             {self.sonia: 330.0, self.sam: 110.0, self.nina: 0.0},
         )
-        self.assertEqual(split.target_id.owner_mismatch, 0.0)
-        body = split.target_id.message_ids[0].body
+        self.assertEqual(quarter.amount, 440.0)
+        self.assertEqual(quarter.state, "draft")
+        self.assertEqual(quarter.owner_mismatch, 0.0)
+        body = quarter.message_ids[0].body
         self.assertIn("From the Forecast", body)
         self.assertIn("Forecast from 01/2025, stretch ×1.10", body)
         self.assertIn("without forecast: nothing", body)
+        bodies = html2plaintext(" ".join(quarter.message_ids.mapped("body")))
+        self.assertIn("400.00\xa0§ × 1.10 = 440.00\xa0§", bodies)
+        self.assertIn("440.00\xa0§ (was 0.00\xa0§)", bodies)
 
-    def test_child_without_forecast_gets_an_equal_share_by_default(self):
-        split = self._split(self._quarter(), "owner", "forecast", stretch=1.1)
-        self.assertEqual(split.without_history, "equal")
-        self.assertTrue(split.can_choose_without_history)
-        # Nina weighs the mean of the forecasts, (300 + 100) / 2 = 200, of
-        # 600: 440 × 300/600 = 220; 440 × 100/600 = 73.333 → 73.33;
-        # 440 × 200/600 = 146.667 → 146.67 (the cent left over, 22000 +
-        # 7333 + 14666 = 43999 of 44000, goes to the larger remainder, Nina's)
-        expected = {self.sonia: 220.0, self.sam: 73.33, self.nina: 146.67}
-        self.assertEqual({line.user_id: line.amount for line in split.line_ids}, expected)
-        self.assertEqual({child.user_id: child.amount for child in self._children(split)}, expected)
-
-    def test_stretch_moves_the_comparison_not_the_amounts(self):
-        split = self._split(self._quarter(500.0), "owner", "forecast", without_history="zero")
+    def test_a_confirmed_target_is_shared_in_proportion_to_the_suggestions(self):
+        quarter = self._quarter(500.0, confirmed=True)
+        split = self._split(quarter, "owner", "forecast", without_history="zero")
         # 500 × 300/400 = 375, × 100/400 = 125 whatever the stretch; at ×1.00
         # the forecast suggests 400; the target is 500 / 400 = ×1.25 it
         self.assertIn("at ×1.00: 400.00", split.note)
-        self.assertIn("is 1.25 × the forecast", split.note)
+        self.assertIn("is 1.25 × the forecast; it is confirmed", split.note)
         with Form(split) as form:
-            form.stretch = 1.2
-            # 400 × 1.2 = 480
-            self.assertIn("at ×1.20: 480.00", form.note)
-        self.assertEqual(
-            {line.user_id: line.amount for line in split.line_ids},
-            {self.sonia: 375.0, self.sam: 125.0, self.nina: 0.0},
-        )
+            form.stretch = 1.1
+            # 400 × 1.1 = 440
+            self.assertIn("at ×1.10: 440.00", form.note)
+            # suggested 300 × 1.1 = 330 and 100 × 1.1 = 110; the amounts
+            # still share 500
+            preview = {}
+            for index in range(len(form.line_ids)):
+                with form.line_ids.edit(index) as line:
+                    preview[line.user_id] = (line.suggested_amount, line.amount)
+            self.assertEqual(
+                preview,
+                {self.sonia: (330.0, 375.0), self.sam: (110.0, 125.0), self.nina: (0.0, 0.0)},
+            )
         self.assertEqual(
             {child.user_id: child.amount for child in self._children(split)},
             {self.sonia: 375.0, self.sam: 125.0, self.nina: 0.0},
         )
+        self.assertEqual(quarter.amount, 500.0)
+        self.assertEqual(quarter.owner_mismatch, 0.0)
+        self.assertNotIn("was 500.00", " ".join(quarter.message_ids.mapped("body")))
+
+    def test_child_without_forecast_gets_the_mean_suggestion_by_default(self):
+        quarter = self._quarter()
+        split = self._split(quarter, "owner", "forecast", stretch=1.1)
+        self.assertEqual(split.without_history, "equal")
+        self.assertTrue(split.can_choose_without_history)
+        # draft: Nina is suggested the mean of the forecasts, (300 + 100) / 2
+        # = 200, × 1.1 = 220; Sonia 330, Sam 110; the target 660
+        suggested = {self.sonia: 330.0, self.sam: 110.0, self.nina: 220.0}
+        self.assertEqual(self._line_values(split, "amount"), {
+            user: (amount,) for user, amount in suggested.items()
+        })  # fmt: skip
+        self.assertIn("suggested the mean of the others' forecasts", split.note)
+        self.assertIn("to their sum, 660.00", split.note)
+        with Form(split) as form:
+            # nothing for Nina: the draft's sum follows at once, 330 + 110 = 440
+            form.without_history = "zero"
+            self.assertIn("to their sum, 440.00", form.note)
+            form.without_history = "equal"
+        # confirmed at 440: Nina weighs 200 of 600, an equal share:
+        # 440 × 300/600 = 220; 440 × 100/600 = 73.333 → 73.33;
+        # 440 × 200/600 = 146.667 → 146.67 (the cent left over, 22000 +
+        # 7333 + 14666 = 43999 of 44000, goes to the larger remainder, Nina's)
+        quarter.action_confirm()
+        split.action_preview()
+        self.assertIn("they get an equal share of the target", split.note)
+        expected = {self.sonia: 220.0, self.sam: 73.33, self.nina: 146.67}
+        self.assertEqual({line.user_id: line.amount for line in split.line_ids}, expected)
+        self.assertEqual(
+            {line.user_id: line.suggested_amount for line in split.line_ids}, suggested
+        )
+        self.assertEqual({child.user_id: child.amount for child in self._children(split)}, expected)
+        self.assertEqual(quarter.amount, 440.0)
+
+    def test_a_draft_already_split_or_in_a_confirmed_split_keeps_its_amount(self):
+        # North's quarter (draft, 500) already split over its months: a split
+        # among its people must keep adding up to the same 500
+        quarter = self._quarter(500.0)
+        self._split(quarter, "period", "equal").action_apply()
+        split = self._split(quarter, "owner", "forecast", stretch=1.1, without_history="zero")
+        self.assertIn("it is already split into 3 targets", split.note)
+        # 500 × 330/440 = 375, × 110/440 = 125
+        self.assertEqual(
+            {child.user_id: child.amount for child in self._children(split)},
+            {self.sonia: 375.0, self.sam: 125.0, self.nina: 0.0},
+        )
+        self.assertEqual(quarter.amount, 500.0)
+        self.assertEqual((quarter.owner_mismatch, quarter.period_mismatch), (0.0, 0.0))
+
+    def test_leader_splits_a_draft_team_target_of_a_confirmed_company_split(self):
+        # the company's quarter (confirmed, 500) was split into North's (500,
+        # draft): North's amount is committed to it. Sam leads North and may
+        # not read the company's target: its state is read for him all the same
+        company_quarter = self._target(
+            scope="company", user_id=False, period_kind="quarter", date_from=Q1[0], amount=500
+        )
+        quarter = self._quarter(500.0)
+        quarter.parent_id = company_quarter
+        company_quarter.action_confirm()
+        self.env.invalidate_all()
+        split = self._split(
+            quarter, "owner", "forecast", user=self.sam, stretch=1.1, without_history="zero"
+        )
+        self.assertIn("it is part of a confirmed split", split.note)
+        # 500 × 330/440 = 375, × 110/440 = 125
+        self.assertEqual(
+            {child.user_id: child.amount for child in self._children(split)},
+            {self.sonia: 375.0, self.sam: 125.0, self.nina: 0.0},
+        )
+        self.assertEqual(quarter.amount, 500.0)
+        self.assertEqual(company_quarter.owner_mismatch, 0.0)
 
     def test_months_before_the_run_count_at_their_actual(self):
         # a run from March 2025 only: January and February are history.
@@ -185,7 +283,9 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
                 ("user", self.sam): [(100.0, 90.0, 110.0)],
             },
         )
-        split = self._split(self._quarter(800.0), "owner", "forecast", without_history="zero")
+        split = self._split(
+            self._quarter(800.0, confirmed=True), "owner", "forecast", without_history="zero"
+        )
         self.assertEqual(
             self._line_values(split, "forecast_amount", "forecast_lo80", "forecast_hi80"),
             {
@@ -222,6 +322,13 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
         company_quarter = self._target(
             scope="company", user_id=False, period_kind="quarter", date_from=Q1[0], amount=900
         )
+        # a draft company quarter over its months is planned from their own
+        # forecasts: 150, 250, 50 × 1.2 → 180, 300, 60, the quarter 540
+        split = self._split(company_quarter, "period", "forecast", stretch=1.2)
+        self.assertEqual(split.line_ids.mapped("amount"), [180.0, 300.0, 60.0])
+        self.assertIn("now 900.00\xa0§, to their sum, 540.00", split.note)
+        # confirmed: shared in proportion to the forecasts
+        company_quarter.action_confirm()
         split = self._split(company_quarter, "owner", "forecast")
         # teams of the company: North 100 + 200 + 0 = 300, South 3 × 50 = 150:
         # 900 × 300/450 = 600, × 150/450 = 300
@@ -240,7 +347,11 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
         # without forecast: it gets nothing when "nothing" is chosen):
         # 900 × 100/300 = 300, × 200/300 = 600, 0
         split = self._split(
-            self._quarter(900.0), "period", "forecast", without_history="zero", stretch=1.0
+            self._quarter(900.0, confirmed=True),
+            "period",
+            "forecast",
+            without_history="zero",
+            stretch=1.0,
         )
         self.assertEqual(split.line_ids.mapped("amount"), [300.0, 600.0, 0.0])
         self.assertEqual(split.line_ids.mapped("forecast_hi80"), [110.0, 220.0, 0.0])
@@ -277,6 +388,7 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
             split.action_apply()
         self.assertEqual(self.Target.search_count([]), count)
         self.assertFalse(quarter.child_ids)
+        self.assertEqual(quarter.amount, 440.0)
         # the form says so as soon as the stretch is typed
         split.stretch = 1.1
         with Form(split) as form:
@@ -337,7 +449,7 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
 
     def test_team_leader_with_own_documents_splits_his_team_from_the_forecast(self):
         self.assertFalse(self.sam.has_group("sales_team.group_sale_salesman_all_leads"))
-        quarter = self._quarter()
+        quarter = self._quarter(0.0)
         # nothing read as superuser left in the cache: Sam's reads are checked
         self.env.invalidate_all()
         split = self._split(
@@ -359,6 +471,9 @@ class TestSplitFromForecast(SalesperfTargetSplitCommon):
             {self.sonia: 330.0, self.sam: 110.0, self.nina: 0.0},
         )
         self.assertEqual(children.create_uid, self.sam)
+        # the draft was set from the forecasts × 1.1 by Sam: 330 + 110 = 440
+        self.assertEqual(quarter.amount, 440.0)
+        self.assertEqual(quarter.write_uid, self.sam)
 
     def test_who_may_not_manage_the_target_gets_no_forecast_split(self):
         quarter = self._quarter()

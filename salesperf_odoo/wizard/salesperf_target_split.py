@@ -37,6 +37,7 @@ FINITE_LINE_FIELDS = [
     "weight",
     "share",
     "amount",
+    "suggested_amount",
     "last_year_amount",
     "forecast_amount",
     "forecast_lo80",
@@ -58,17 +59,23 @@ class SalesperfTargetSplit(models.TransientModel):
     user chooses what it gets: an equal share, or nothing. The shares are
     shown as percentages, the history itself stays internal.
 
-    From the forecast, each child weighs its own statistical forecast for its
-    period (the latest finished forecast run of the target's company), and
-    the preview shows, next to each amount, last year's actual and the
-    forecast's 80 % interval. The amounts are still the target split in
-    proportion to the weights, adding up to it as every other split does:
-    the target is the manager's to set, and a split that left its children
-    off their parent would show as a mismatch on the parent at once. The
-    stretch factor is the manager's ambition over the forecast; since one
-    factor for everyone changes nobody's share, it does not move the amounts:
-    the preview compares the target with the forecast × the stretch instead,
-    so that the manager sees how far the target is from what was intended.
+    From the forecast, each child is suggested its own statistical forecast
+    for its period (the latest finished forecast run of the target's
+    company) × the stretch factor the manager sets, and the preview shows,
+    next to each amount, the suggestion, last year's actual and the
+    forecast's 80 % interval. A child with nothing forecast is suggested,
+    as the user chooses, the mean of the others' forecasts × the stretch
+    (the weight an equal share gets in the other history methods) or 0.
+    The children always add up to the target; which of the two gives way
+    depends on whether the target's amount is still open:
+
+    - a draft target, not split yet and not part of a confirmed split, is
+      planned from the forecast: applying sets each child to its suggested
+      amount and the target to their sum, and says so in its chatter;
+    - otherwise (confirmed, already split another way, or split from a
+      confirmed target) its amount is committed: the children share it in
+      proportion to their suggested amounts, and the preview compares it
+      with the forecast × the stretch (see ``_kept_amount_reason``).
     """
 
     _name = "salesperf.target.split"
@@ -102,14 +109,17 @@ class SalesperfTargetSplit(models.TransientModel):
         default="equal",
         help="What a team, salesperson or month without any sales in the reference "
         "period (or, from the forecast, with nothing forecast for its period) gets, "
-        "while the others are weighed by their history or forecast.",
+        "while the others are weighed by their history or forecast. From the forecast, "
+        "an equal share is a suggestion of the mean of the others' forecasts × the "
+        "stretch, and nothing is 0.",
     )
     stretch = fields.Float(
         default=1.0,
-        help="How far above (or below) its statistical forecast the target should "
-        "be, e.g. 1.10 for 10 % above it; above 0. The target is split in proportion "
-        "to each forecast whatever the stretch (one factor for all changes no share): "
-        "the preview compares the target with the forecast × the stretch.",
+        help="How far above (or below) its statistical forecast each target should "
+        "be, e.g. 1.10 for 10 % above it; above 0. Each one is suggested its forecast "
+        "× the stretch. A draft target (not split yet) is set to the sum of the "
+        "suggestions; a confirmed one keeps its amount, shared in proportion to them, "
+        "and the preview compares it with the forecast × the stretch.",
     )
     line_ids = fields.One2many("salesperf.target.split.line", "split_id", string="Preview")
     note = fields.Char(readonly=True)
@@ -145,13 +155,19 @@ class SalesperfTargetSplit(models.TransientModel):
         """The preview follows the choice at once."""
         if self.line_ids and self.method in HISTORY_METHODS:
             self._update_shares()
+            if self.method == "forecast":
+                # a draft target's new sum, from the forecast
+                self.note = self._stretch_error() or self._preview_note()
 
     @api.onchange("stretch")
     def _onchange_stretch(self):
-        """The comparison of the target with the forecast × the stretch
-        follows the stretch; the amounts do not depend on it."""
+        """The suggested amounts, and a draft target's amounts with them,
+        follow the stretch at once; a bad stretch is told, not computed."""
         if self.line_ids and self.method == "forecast":
-            self.note = self._stretch_error() or self._preview_note()
+            error = self._stretch_error()
+            if not error:
+                self._update_shares()
+            self.note = error or self._preview_note()
 
     # ------------------------------------------------------------
     # PREVIEW
@@ -184,13 +200,27 @@ class SalesperfTargetSplit(models.TransientModel):
         return self._reopen()
 
     def _update_shares(self):
-        """Each line's share (a percentage) and amount, from the weights and
-        the choice for children without history; manual splits start equal."""
-        weights = self._effective_weights(self.line_ids.mapped("weight"))
-        amounts = self._split_target(weights)
-        for line, share, amount in zip(self.line_ids, shares(weights), amounts, strict=True):
+        """Each line's share (a percentage), amount and, from the forecast,
+        suggested amount, from the weights and the choice for children
+        without history; manual splits start equal."""
+        raw_weights = self.line_ids.mapped("weight")
+        weights = self._effective_weights(raw_weights)
+        suggested = self._suggested_amounts(raw_weights)
+        amounts = self._amounts(weights, suggested)
+        for line, share, amount, suggestion in zip(
+            self.line_ids, shares(weights), amounts, suggested or [0.0] * len(weights), strict=True
+        ):
             line.share = share
             line.amount = amount
+            line.suggested_amount = suggestion
+
+    def _amounts(self, weights, suggested):
+        """The children's amounts: the suggested ones where they set the
+        target (see ``_kept_amount_reason``), else the target split in
+        proportion to ``weights``."""
+        if suggested is not None and not self._kept_amount_reason():
+            return suggested
+        return self._split_target(weights)
 
     def _effective_weights(self, weights):
         """The weights the amounts follow, from each child's raw weight (see
@@ -218,6 +248,14 @@ class SalesperfTargetSplit(models.TransientModel):
     def _without_history_note(self):
         if not self.can_choose_without_history:
             return False
+        if self.method == "forecast" and not self._kept_amount_reason():
+            return _(
+                "%(count)s of %(total)s have nothing forecast for their period: choose "
+                "below whether each is suggested the mean of the others' forecasts × the "
+                "stretch, or nothing (0).",
+                count=self.without_history_count,
+                total=len(self.line_ids),
+            )
         if self.method == "forecast":
             return _(
                 "%(count)s of %(total)s have nothing forecast for their period: choose "
@@ -530,24 +568,81 @@ class SalesperfTargetSplit(models.TransientModel):
             for actual, forecast in zip(last_year, forecasts, strict=True)
         ]
 
+    def _suggested_amounts(self, weights):
+        """From the forecast, each child's suggested amount: its forecast for
+        the period (its raw weight) × the stretch, rounded to the currency;
+        for a child with nothing forecast, the mean of the others' forecasts
+        × the stretch, or 0, as the user chose (``history_weights``).
+        ``None`` for the other methods, a bad stretch (told elsewhere), or
+        when nothing is forecast for anyone."""
+        if self.method != "forecast" or self._stretch_error():
+            return None
+        forecasts = history_weights(weights, self.without_history)
+        if forecasts is None:
+            return None
+        currency = self.target_id.currency_id
+        stretch = Fraction(str(self.stretch))
+        # exact product, rounded once, at the edge
+        return [currency.round(float(forecast * stretch)) for forecast in forecasts]
+
+    def _kept_amount_reason(self):
+        """Why a split from the forecast keeps the target's amount (its
+        children then share it in proportion to their suggested amounts), or
+        ``False`` when applying sets the target to their sum.
+
+        A target's amount is committed when it is confirmed, when it is
+        already split (its other children must keep adding up to it), or
+        when it is itself a child of a confirmed target (whose children must
+        keep adding up to it); only a draft target free of all three is
+        planned from the forecast."""
+        target = self.target_id
+        if target.state == "confirmed":
+            return _("it is confirmed")
+        if target.child_ids:
+            return _(
+                "it is already split into %(count)s targets, which must keep adding up to it",
+                count=len(target.child_ids),
+            )
+        # sudo: only the state of the target it was split from (never shown),
+        # which decides whether this amount is committed, even when the user
+        # may not read that target (a team leader splitting his team's
+        # target); the caller checked that the user may manage this one
+        if target.parent_id.sudo().state == "confirmed":
+            return _("it is part of a confirmed split, whose parts must keep adding up")
+        return False
+
     def _forecast_note(self):
-        """The target against the forecast × the stretch, from the preview."""
-        if self.method != "forecast" or not self.line_ids:
+        """From the preview: the forecast × the stretch, and what applying
+        does with the target's amount (sets it, or keeps it and compares)."""
+        if self.method != "forecast" or not self.line_ids or self._stretch_error():
             return False
         forecast = sum(self.line_ids.mapped("forecast_amount"))
         if not forecast > 0:
             return False
         target = self.target_id
+        values = {
+            "run": self._run_label(),
+            "forecast": target._format_amount(forecast),
+            "stretch": formatLang(self.env, self.stretch, digits=2),
+            "suggested": target._format_amount(forecast * self.stretch),
+            "target": target._format_amount(target.amount),
+        }
+        reason = self._kept_amount_reason()
+        if not reason:
+            return _(
+                "%(run)s: %(forecast)s for the period; at ×%(stretch)s: %(suggested)s. The "
+                "target is a draft: applying sets each one to its suggested amount and the "
+                "target, now %(target)s, to their sum, %(total)s.",
+                total=target._format_amount(sum(self.line_ids.mapped("suggested_amount"))),
+                **values,
+            )
         return _(
             "%(run)s: %(forecast)s for the period; at ×%(stretch)s: %(suggested)s. The "
-            "target, %(target)s, is %(ratio)s × the forecast, and is split in proportion "
-            "to each one's forecast.",
-            run=self._run_label(),
-            forecast=target._format_amount(forecast),
-            stretch=formatLang(self.env, self.stretch, digits=2),
-            suggested=target._format_amount(forecast * self.stretch),
-            target=target._format_amount(target.amount),
+            "target, %(target)s, is %(ratio)s × the forecast; %(reason)s, so its amount "
+            "stays and is split in proportion to each one's suggested amount.",
             ratio=formatLang(self.env, target.amount / forecast, digits=2),
+            reason=reason,
+            **values,
         )
 
     @api.model
@@ -600,6 +695,10 @@ class SalesperfTargetSplit(models.TransientModel):
         ``_lines_matching``). Only the manual methods take the user's input
         from the lines, their percentages or amounts, once checked. Nothing
         is written before every check passed.
+
+        From the forecast, a draft target not split yet is set to the sum of
+        its children's suggested amounts, in the same savepoint as the
+        children (see ``_kept_amount_reason``).
         """
         self.ensure_one()
         if not self.line_ids:
@@ -616,21 +715,32 @@ class SalesperfTargetSplit(models.TransientModel):
         elif self.method == "manual_amount":
             amounts = self._checked_amounts(lines)
         else:
-            # from the server's weights and the choice for children without
-            # history, never from the amounts the client sends back
-            amounts = self._split_target(self._effective_weights(weights))
-        children = self.env["salesperf.target"].create(
-            [
-                {
-                    **spec,
-                    "company_id": target.company_id.id,
-                    "metric": target.metric,
-                    "amount": amount,
-                    "parent_id": target.id,
-                }
-                for spec, amount in zip(specs, amounts, strict=True)
-            ]
-        )
+            # from the server's weights, the choice for children without
+            # history and the stretch, never from the amounts the client
+            # sends back
+            suggested = self._suggested_amounts(weights)
+            amounts = self._amounts(self._effective_weights(weights), suggested)
+        sets_target = self.method == "forecast" and amounts is suggested
+        old_amount = target.amount
+        # one savepoint: the children and the target's new amount, or nothing
+        with self.env.cr.savepoint():
+            children = self.env["salesperf.target"].create(
+                [
+                    {
+                        **spec,
+                        "company_id": target.company_id.id,
+                        "metric": target.metric,
+                        "amount": amount,
+                        "parent_id": target.id,
+                    }
+                    for spec, amount in zip(specs, amounts, strict=True)
+                ]
+            )
+            if sets_target:
+                # exact decimal sum of the rounded children: they add up to it
+                target.amount = float(sum(Fraction(str(amount)) for amount in amounts))
+        if sets_target:
+            target.message_post(body=self._set_from_forecast_message(weights, amounts, old_amount))
         method = dict(self._fields["method"]._description_selection(self.env))[self.method]
         missing = sum(missing_history(weights))
         if self.method == "forecast":
@@ -673,6 +783,40 @@ class SalesperfTargetSplit(models.TransientModel):
             "mobile_view_mode": "kanban",
             "domain": [("id", "in", children.ids)],
         }
+
+    def _set_from_forecast_message(self, forecasts, amounts, old_amount):
+        """The chatter note of a target set from the forecast × the stretch:
+        the forecast, the stretch, what those without forecast were given,
+        and the old and new amounts; from the server's ``forecasts`` (raw
+        weights) and the children's ``amounts``, never from the lines."""
+        target = self.target_id
+        forecast = sum(forecasts)
+        message = _(
+            "Target set from the forecast (%(run)s) × the stretch: %(forecast)s × "
+            "%(stretch)s = %(suggested)s; with the suggested amounts rounded, %(new)s "
+            "(was %(old)s).",
+            run=self._run_label(),
+            forecast=target._format_amount(forecast),
+            stretch=formatLang(self.env, self.stretch, digits=2),
+            suggested=target._format_amount(forecast * self.stretch),
+            new=target._format_amount(target.amount),
+            old=target._format_amount(old_amount),
+        )
+        without = [
+            amount
+            for amount, is_missing in zip(amounts, missing_history(forecasts), strict=True)
+            if is_missing
+        ]
+        extra = sum(without)
+        if extra:
+            message = _(
+                "%(message)s Of it, %(extra)s for %(count)s without forecast (the mean "
+                "of the others' forecasts × the stretch).",
+                message=message,
+                extra=target._format_amount(extra),
+                count=len(without),
+            )
+        return message
 
     def _lines_matching(self, specs, weights):
         """The preview lines in the order of ``specs``, one per child, each
@@ -803,6 +947,14 @@ class SalesperfTargetSplitLine(models.TransientModel):
     )
     amount = fields.Float(string="Target", digits=(16, 2))
     currency_id = fields.Many2one(related="split_id.currency_id")
+    suggested_amount = fields.Float(
+        string="Suggested",
+        digits=(16, 2),
+        help="From the forecast: the forecast for the period × the stretch; with "
+        "nothing forecast, the mean of the others' forecasts × the stretch, or 0, as "
+        "chosen. A draft target not split yet is set to the sum of these; a confirmed "
+        "one is shared in proportion to them.",
+    )
     last_year_amount = fields.Float(
         string="Last Year",
         digits=(16, 2),
