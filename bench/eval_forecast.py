@@ -37,7 +37,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "salesperf_odoo"
 from engine.forecast import forecast_many
 
 SEASON = 12
-CANDIDATES = ("theta", "damped", "damped_seasonal", "arima", "snaive", "ses", "naive")
+CANDIDATES = (
+    "theta",
+    "damped",
+    "damped_seasonal",
+    "holt_winters",
+    "arima",
+    "snaive",
+    "ses",
+    "naive",
+)
 
 
 def load(name):

@@ -251,7 +251,7 @@ def test_short_histories_never_get_a_seasonal_model():
         forecast_series(season * 3, 6, methods=["prophet"])
 
 
-@pytest.mark.parametrize("core", ["ses", "theta", "damped", "arima"])
+@pytest.mark.parametrize("core", ["ses", "theta", "damped", "arima", "holt_winters"])
 def test_each_backtest_origin_only_sees_the_periods_before_it(core):
     # one pass over the whole series serves every origin: the forecast made
     # from origin o must equal a fit on series[:o] alone
@@ -262,6 +262,7 @@ def test_each_backtest_origin_only_sees_the_periods_before_it(core):
         "theta": forecast_module._theta_core,
         "damped": forecast_module._damped_core,
         "arima": forecast_module._arima_core(1),
+        "holt_winters": forecast_module._holt_winters_core(12),
     }[core]
     origins = np.arange(30, 60)
     together = function(series, origins, 6)
@@ -298,3 +299,68 @@ def test_zeros_before_the_first_sale_are_ignored():
     alone = forecast_series((season * 3)[:30], 6)
     assert joined == alone
     assert joined.method != "croston_sba"
+
+
+@pytest.mark.parametrize("dip", [1.0, 0.0])
+def test_holt_winters_repeats_a_pure_season(dip):
+    # the first two seasons have the same mean, so the slope starts at 0, the
+    # level at the mean and the seasons at the first season's ratios to it
+    # (differences when a month is 0: additive seasons); every one-step error
+    # is then 0 for every grid point, and the forecast is the season again
+    season = [10, 12, 14, 16, 18, 20, 22, 20, 18, 16, 14, dip]
+    result = forecast_series(season * 5, 15, methods=["holt_winters"])
+    assert result.method == "holt_winters"
+    assert result.point == pytest.approx(season + season[:3], rel=1e-6, abs=1e-6)
+    assert result.backtest_mase == pytest.approx(0.0, abs=1e-6)
+    assert_ordered(result)
+
+
+def test_holt_winters_joins_from_four_seasons():
+    rng = np.random.default_rng(23)
+    months = np.arange(60)
+    values = 100 + 0.5 * months + 20 * np.sin(2 * np.pi * months / 12) + rng.normal(0, 4, 60)
+    # 47 months: under four seasons, its parameters would be chosen on too few
+    # periods; 48 months: a candidate of the combination
+    short = forecast_series(values[:47], 12)
+    assert "holt_winters" not in dict(short.components)
+    assert short.method != "holt_winters"
+    long = forecast_series(values[:48], 12)
+    assert "holt_winters" in dict(long.components)
+    assert_ordered(long)
+
+
+def test_holt_winters_with_a_month_near_zero_stays_finite():
+    # multiplicative seasons with one month at 1e-9 of the others: the grid
+    # points that blow up are dropped by the sum of squared errors, the
+    # forecast stays finite, non-negative and ordered
+    season = [100.0] * 11 + [1e-7]
+    rng = np.random.default_rng(29)
+    values = np.array(season * 6) * (1 + rng.normal(0, 0.2, 72)) + 1e-9
+    result = forecast_series(np.abs(values), 18, methods=["holt_winters"])
+    assert all(math.isfinite(v) for v in result.point + result.lo95 + result.hi95)
+    assert min(result.lo95) >= 0.0
+    assert_ordered(result)
+
+
+def between_the_limits(n, seed):
+    """A noisy seasonal series whose lag-12 autocorrelation passes the 80 % test, not the 90 %."""
+    rng = np.random.default_rng(seed)
+    months = np.arange(n)
+    for _attempt in range(500):
+        x = 10 + np.sin(2 * np.pi * months / 12) + rng.normal(0, 1.6, n)
+        c = x - x.mean()
+        acf = np.array([c[k:] @ c[: n - k] for k in range(1, 13)]) / (c @ c)
+        bound = math.sqrt((1 + 2 * float(acf[:11] @ acf[:11])) / n)
+        if 1.2816 * bound < abs(acf[11]) <= 1.645 * bound:
+            return x
+    raise AssertionError("no series between the two limits")
+
+
+def test_seasonality_test_is_looser_under_four_seasons():
+    # the autocorrelation at lag 12 is tested against quantile x sqrt((1 +
+    # 2 x sum of the squared autocorrelations at lags 1..11) / n): 1.2816
+    # (80 %) under four seasons, 1.645 (90 %) from four seasons
+    assert forecast_module._is_seasonal(between_the_limits(36, 0), 12)
+    assert forecast_module._is_seasonal(between_the_limits(47, 1), 12)
+    assert not forecast_module._is_seasonal(between_the_limits(48, 2), 12)
+    assert not forecast_module._is_seasonal(between_the_limits(72, 3), 12)
