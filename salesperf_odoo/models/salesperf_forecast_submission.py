@@ -34,14 +34,11 @@ ADJUST_FIELDS = {
     "adjusted_by",
     "adjusted_on",
 }
-PROTECTED_FIELDS = {
-    "company_id",
-    "user_id",
-    "period_kind",
-    "date_from",
-    *SUBMIT_FIELDS,
-    *ADJUST_FIELDS,
-}
+#: What the reminder writes: the day it reminded, so once per period.
+REMIND_FIELDS = {"reminded_on"}
+#: Models whose fields a direct write may change (followers, messages,
+#: activities); every other field only through the flows above.
+DIRECT_WRITE_MODELS = ("mail.thread", "mail.activity.mixin")
 UNIQUE_INDEX = "user_period_unique"
 ADMINISTRATOR = "salesperf_odoo.group_salesperf_manager"
 TODO = "mail.mail_activity_data_todo"
@@ -147,6 +144,10 @@ class SalesperfForecastSubmission(models.Model):
         compute="_compute_is_current",
         search="_search_is_current",
         help="Whether the period is the company's current month or quarter.",
+    )
+    reminded_on = fields.Date(
+        readonly=True,
+        help="When the salesperson was reminded to submit this forecast: once per period.",
     )
     can_submit = fields.Boolean(compute="_compute_can_submit")
     can_adjust = fields.Boolean(compute="_compute_can_adjust")
@@ -301,9 +302,16 @@ class SalesperfForecastSubmission(models.Model):
         return submissions
 
     def write(self, vals):
+        """Only the chatter's and activities' fields change directly; the
+        figures, the period and the salesperson only through the submit,
+        adjust and reminder flows (each its own fields), for everybody,
+        superuser included: a whitelist, so that no field is left open,
+        stored computed ones included."""
         token = self.env.context.get("salesperf_forecast_submission")
-        allowed = {SUBMIT: SUBMIT_FIELDS, ADJUST: ADJUST_FIELDS}.get(token, set())
-        if refused := (PROTECTED_FIELDS & set(vals)) - allowed:
+        allowed = {SUBMIT: SUBMIT_FIELDS, ADJUST: ADJUST_FIELDS, REMIND: REMIND_FIELDS}.get(
+            token, set()
+        )
+        if refused := set(vals) - allowed - self._direct_write_fields():
             raise AccessError(
                 _(
                     "A forecast submission changes only through Submit Forecast (its "
@@ -314,6 +322,16 @@ class SalesperfForecastSubmission(models.Model):
                 )
             )
         return super().write(vals)
+
+    @api.model
+    def _direct_write_fields(self):
+        """Fields a direct write may change: those of the chatter and the
+        activities (mail.thread, mail.activity.mixin), never the log
+        columns."""
+        names = set()
+        for model in DIRECT_WRITE_MODELS:
+            names.update(self.env[model]._fields)
+        return names - set(models.MAGIC_COLUMNS) - {"display_name"}
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -542,16 +560,31 @@ class SalesperfForecastSubmission(models.Model):
 
     @api.model
     def _cron_remind_submissions(self):
-        """After each company's reminder day of the month (its time zone), give
-        every salesperson of its active teams who has not submitted their
-        forecast of the current month one To-Do on that month's submission,
-        a draft made for it if need be. Never a second one while one is open."""
+        """Remind whoever has not submitted by each company's reminder day.
+
+        The rule, per company and in its time zone, with ``N`` its reminder
+        day (1 to 28): once day ``N`` of a month is over, every salesperson
+        of its active teams who has not submitted their forecast of that
+        month gets a To-Do on that month's submission (a draft made for it
+        if need be); likewise for the quarter, once day ``N`` of the
+        quarter's first month is over (e.g. with ``N`` = 3, from 4 April on
+        for the second quarter). One reminder per salesperson and period:
+        never a second one, even once the first is done or deleted.
+        """
         reminded = 0
         for company in self.env["res.company"].search([]):
             today = company._salesperf_today()
-            if today.day > company.salesperf_forecast_reminder_day:
-                reminded += self._remind_company(company, today)
+            for kind, _label in SUBMISSION_KINDS:
+                if today > self._reminder_date(company, kind, today):
+                    reminded += self._remind_company(company, today, kind)
         _logger.info("Forecast submissions: %s reminder(s) scheduled", reminded)
+
+    @api.model
+    def _reminder_date(self, company, kind, today):
+        """The last day to submit the ``kind`` period containing ``today``
+        before the reminder: day N of the period's first month."""
+        start = period_containing(kind, today).start
+        return start.replace(day=company.salesperf_forecast_reminder_day)
 
     @api.model
     def _forecasting_salespeople(self, company):
@@ -574,18 +607,21 @@ class SalesperfForecastSubmission(models.Model):
         return members.user_id
 
     @api.model
-    def _remind_company(self, company, today):
+    def _remind_company(self, company, today, kind="month"):
+        """Remind ``company``'s salespeople who have not submitted their
+        forecast of the ``kind`` period containing ``today``, and were not
+        reminded of it yet. Returns the number of reminders."""
         users = self._forecasting_salespeople(company)
         if not users:
             return 0
-        month_start = period_containing("month", today).start
+        period = period_containing(kind, today)
         Submission = self.sudo().with_context(salesperf_forecast_submission=REMIND)
         submissions = Submission.search(
             [
                 ("company_id", "=", company.id),
                 ("user_id", "in", users.ids),
-                ("period_kind", "=", "month"),
-                ("date_from", "=", month_start),
+                ("period_kind", "=", kind),
+                ("date_from", "=", period.start),
             ]
         )
         by_user = {submission.user_id: submission for submission in submissions}
@@ -601,8 +637,8 @@ class SalesperfForecastSubmission(models.Model):
                                 "company_id": company.id,
                                 "user_id": user.id,
                                 "team_id": teams[user].id,
-                                "period_kind": "month",
-                                "date_from": month_start,
+                                "period_kind": kind,
+                                "date_from": period.start,
                             }
                             for user in missing
                         ]
@@ -610,29 +646,22 @@ class SalesperfForecastSubmission(models.Model):
                     strict=True,
                 )
             )
+        # once per period: a draft already reminded is not reminded again
         drafts = Submission.browse(
-            [submission.id for submission in by_user.values() if submission.state == "draft"]
+            [
+                submission.id
+                for submission in by_user.values()
+                if submission.state == "draft" and not submission.reminded_on
+            ]
         )
+        if not drafts:
+            return 0
         todo = self.env.ref(TODO)
-        open_reminders = {
-            (activity.res_id, activity.user_id.id)
-            for activity in self.env["mail.activity"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", self._name),
-                    ("res_id", "in", drafts.ids),
-                    ("activity_type_id", "=", todo.id),
-                ]
-            )
-        }
         model_id = self.env["ir.model"]._get_id(self._name)
         activities = []
         for draft in drafts:
-            if (draft.id, draft.user_id.id) in open_reminders:
-                continue
             env = self.with_context(lang=draft.user_id.lang or self.env.lang).env
-            month = env["salesperf.kpi"]._period_label(period_containing("month", draft.date_from))
+            label = env["salesperf.kpi"]._period_label(period)
             activities.append(
                 {
                     "res_model_id": model_id,
@@ -641,14 +670,16 @@ class SalesperfForecastSubmission(models.Model):
                     "automated": True,
                     "user_id": draft.user_id.id,
                     "date_deadline": today,
-                    "summary": env._("Submit your forecast of %(month)s", month=month),
+                    "summary": env._("Submit your forecast of %(period)s", period=label),
                     "note": env._(
-                        "Enter your commit and best case for the month with Submit "
-                        "Forecast; your manager sees them in the team's roll-up."
+                        "Enter your commit and best case for %(period)s with Submit "
+                        "Forecast; your manager sees them in the team's roll-up.",
+                        period=label,
                     ),
                 }
             )
         self.env["mail.activity"].sudo().create(activities)
+        drafts.write({"reminded_on": today})
         return len(activities)
 
 

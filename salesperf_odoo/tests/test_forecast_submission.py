@@ -263,23 +263,66 @@ class TestForecastSubmit(ForecastSubmissionCommon):
                     "best_case_amount": 5.0,
                 }
             )
-        for vals in (
+        refused = (
             {"commit_amount": 5.0},
             {"date_from": date(2025, 4, 1)},
             {"adjusted_commit": 1.0},
             {"state": "adjusted"},
             {"user_id": self.sam.id},
-        ):
+            # stored computed fields and the rest of the record too: only
+            # the chatter's and activities' fields change directly
+            {"forecast_commit": 1_000_000.0},
+            {"date_to": date(2025, 12, 31)},
+            {"name": "Sonia · 2025-12"},
+            {"team_id": self.team_south.id},
+            {"submitted_on": datetime(2025, 5, 1)},
+            {"reminded_on": date(2025, 5, 4)},
+            {"manager_note": "Approved"},
+        )
+        for vals in refused:
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 submission.with_user(self.sonia).write(vals)
-        # administrators too go through Adjust
+        # administrators too go through Adjust, and so does the superuser
         with self.assertRaises(AccessError):
             submission.with_user(self.ada).write({"adjusted_commit": 1.0, "state": "adjusted"})
+        for vals in ({"forecast_commit": 1.0}, {"revision_ids": [Command.clear()]}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                submission.sudo().write(vals)
         submission.invalidate_recordset()
         self.assertRecordValues(
             submission,
-            [{"commit_amount": 10.0, "adjusted_commit": 0.0, "state": "submitted"}],
+            [
+                {
+                    "commit_amount": 10.0,
+                    "adjusted_commit": 0.0,
+                    "forecast_commit": 10.0,
+                    "date_to": date(2025, 5, 31),
+                    "name": "Sonia · 2025-05",
+                    "team_id": self.team_north.id,
+                    "reminded_on": False,
+                    "state": "submitted",
+                }
+            ],
         )
+        self.assertEqual(len(submission.revision_ids), 1)
+        # the chatter's and activities' fields are open to a direct write
+        direct = self.Submission._direct_write_fields()
+        self.assertLessEqual({"activity_ids", "message_follower_ids", "message_ids"}, direct)
+        self.assertFalse(direct & {"forecast_commit", "name", "date_to", "create_uid", "id"})
+        submission.with_user(self.sonia).write(
+            {
+                "activity_ids": [
+                    Command.create(
+                        {
+                            "res_model_id": self.env["ir.model"]._get_id(self.Submission._name),
+                            "user_id": self.sonia.id,
+                            "summary": "Call the buyer",
+                        }
+                    )
+                ]
+            }
+        )
+        self.assertEqual(submission.activity_ids.summary, "Call the buyer")
 
     def test_only_the_current_period(self):
         with freeze_time("2025-04-30 10:00:00"):
@@ -396,10 +439,9 @@ class TestForecastAdjust(ForecastSubmissionCommon):
             (self.lea, lea, "never its own salesperson"),
         ]:
             with self.subTest(user=user.login, submission=submission.name):
-                wizard = (
-                    self.env["salesperf.forecast.adjust"]
-                    .with_user(user)
-                    .create(
+                # the wizard is refused as soon as it is made
+                with self.assertRaisesRegex(AccessError, message):
+                    self.env["salesperf.forecast.adjust"].with_user(user).create(
                         {
                             "submission_id": submission.id,
                             "adjusted_commit": 1.0,
@@ -407,9 +449,8 @@ class TestForecastAdjust(ForecastSubmissionCommon):
                             "note": "Lower",
                         }
                     )
-                )
                 with self.assertRaisesRegex(AccessError, message):
-                    wizard.action_apply()
+                    submission.with_user(user)._adjust(1.0, 2.0, "Lower")
                 with self.assertRaises(AccessError):
                     submission.with_user(user).action_open_adjust()
         self.assertEqual(
@@ -418,6 +459,18 @@ class TestForecastAdjust(ForecastSubmissionCommon):
         self.assertFalse(
             self.env["salesperf.forecast.submission.revision"].search([("kind", "=", "adjusted")])
         )
+        self.assertFalse(self.env["salesperf.forecast.adjust"].search([]))
+        # applying checks again: a wizard made while Lea led North is
+        # refused once she no longer does
+        wizard = (
+            self.env["salesperf.forecast.adjust"]
+            .with_user(self.lea)
+            .create({"submission_id": sonia.id, "note": "Lower"})
+        )
+        self.team_north.user_id = False
+        with self.assertRaises(AccessError):
+            wizard.action_apply()
+        self.assertEqual(sonia.state, "submitted")
         # an administrator adjusts anyone's but her own
         self._adjust(self.ada, tom, 600.0, 900.0)
         self.assertEqual((tom.state, tom.adjusted_by), ("adjusted", self.ada))
@@ -436,7 +489,9 @@ class TestForecastAdjust(ForecastSubmissionCommon):
     @freeze_time(NOW)
     def test_draft_is_not_adjusted(self):
         self.env["salesperf.forecast.submission"]._cron_remind_submissions()
-        draft = self.Submission.search([("user_id", "=", self.sonia.id)])
+        draft = self.Submission.search(
+            [("user_id", "=", self.sonia.id), ("period_kind", "=", "month")]
+        )
         self.assertEqual(draft.state, "draft")
         with self.assertRaisesRegex(UserError, "has not submitted"):
             self._adjust(self.lea, draft, 1.0, 2.0)
@@ -611,7 +666,7 @@ class TestForecastRollup(ForecastSubmissionCommon):
         cls._create_order(
             cls.sam, cls.customer_b, date(2025, 4, 11), [(cls.product_y, 2, 40.0, 0.0)]
         )
-        # the current month's sales are forecast, not counted
+        # the current month's sales so far (500) are below its forecast (1,200)
         cls._create_order(
             cls.sonia, cls.customer_a, date(2025, 5, 5), [(cls.product_x, 5, 100.0, 0.0)]
         )
@@ -638,31 +693,27 @@ class TestForecastRollup(ForecastSubmissionCommon):
                 "forecast": amount,
             }
 
+        def cell(run, team, user, month, amount):
+            key = f"team:{team.id}:user:{user.id}"
+            return line(run, "cell", key, user, month, amount, team)
+
         june, july = date(2025, 6, 1), date(2025, 7, 1)
-        sonia_key, sam_key = f"user:{cls.sonia.id}", f"user:{cls.sam.id}"
+        north, south = cls.team_north, cls.team_south
         cls.env["salesperf.forecast.line"].create(
             [
-                line(latest, "user", sonia_key, cls.sonia, MAY, 1200.0),
-                line(latest, "user", sonia_key, cls.sonia, june, 1300.0),
-                line(latest, "user", sonia_key, cls.sonia, july, 1400.0),
-                line(latest, "user", sam_key, cls.sam, MAY, 700.0),
-                line(latest, "user", sam_key, cls.sam, june, 800.0),
-                line(latest, "user", f"user:{cls.tom.id}", cls.tom, MAY, 3333.0),
-                # other levels, runs and states are not the salesperson's forecast
-                line(
-                    latest,
-                    "cell",
-                    f"team:{cls.team_north.id}:user:{cls.sonia.id}",
-                    cls.sonia,
-                    MAY,
-                    5555.0,
-                    cls.team_north,
-                ),
-                line(
-                    latest, "team", f"team:{cls.team_north.id}", None, MAY, 8888.0, cls.team_north
-                ),
-                line(older, "user", sonia_key, cls.sonia, MAY, 9999.0),
-                line(queued, "user", sonia_key, cls.sonia, MAY, 7777.0),
+                # each member's series within the team (level "cell")
+                cell(latest, north, cls.sonia, MAY, 1200.0),
+                cell(latest, north, cls.sonia, june, 1300.0),
+                cell(latest, north, cls.sonia, july, 1400.0),
+                cell(latest, north, cls.sam, MAY, 700.0),
+                cell(latest, north, cls.sam, june, 800.0),
+                cell(latest, south, cls.tom, MAY, 3333.0),
+                # other levels, runs and states are not the member's forecast
+                # in the team: level "user" is the salesperson in every team
+                line(latest, "user", f"user:{cls.sonia.id}", cls.sonia, MAY, 5555.0),
+                line(latest, "team", f"team:{north.id}", None, MAY, 8888.0, north),
+                cell(older, north, cls.sonia, MAY, 9999.0),
+                cell(queued, north, cls.sonia, MAY, 7777.0),
             ]
         )
         Lead = cls.env["crm.lead"]
@@ -726,7 +777,8 @@ class TestForecastRollup(ForecastSubmissionCommon):
                     "adjusted_commit": 900.0,
                     "adjusted_best_case": 1400.0,
                     "forecast_commit": 900.0,
-                    # May of the latest done run, level salesperson
+                    # May of the latest done run, her series in North:
+                    # max(1,200 forecast, 5 × 100 sold so far)
                     "statistical": 1200.0,
                     # 1,000 × 40 %
                     "pipeline_weighted": 400.0,
@@ -868,6 +920,230 @@ class TestForecastRollup(ForecastSubmissionCommon):
         with self.assertRaises(AccessError):
             self._line(own, self.sam).action_adjust()
 
+    def _latest_lines(self, *values):
+        """Forecast lines of the latest run: ``(level, key, team, user,
+        month, amount)`` tuples."""
+        return self.env["salesperf.forecast.line"].create(
+            [
+                {
+                    "run_id": self.latest_run.id,
+                    "company_id": self.company.id,
+                    "currency_id": self.company.currency_id.id,
+                    "level": level,
+                    "series_key": key,
+                    "team_id": team.id if team else False,
+                    "user_id": user.id if user else False,
+                    "date": month,
+                    "forecast": amount,
+                }
+                for level, key, team, user, month, amount in values
+            ]
+        )
+
+    @freeze_time(NOW)
+    def test_member_of_two_teams(self):
+        """Sam sells in North and in South: each team's roll-up counts his
+        forecast, sales and pipeline in that team only, and South's total
+        is South's reconciled forecast."""
+        self.env["ir.config_parameter"].sudo().set_param("sales_team.membership_multi", True)
+        self.env["crm.team.member"].create(
+            {"crm_team_id": self.team_south.id, "user_id": self.sam.id}
+        )
+        north, south, sam = self.team_north, self.team_south, self.sam
+        south_cell = f"team:{south.id}:user:{sam.id}"
+        self._latest_lines(
+            ("cell", south_cell, south, sam, MAY, 400.0),
+            ("cell", south_cell, south, sam, date(2025, 6, 1), 450.0),
+            # his series in every team: North's 700 + South's 400
+            ("user", f"user:{sam.id}", None, sam, MAY, 1100.0),
+            # South reconciled: Tom's 3,333 + Sam's 400
+            ("team", f"team:{south.id}", south, None, MAY, 3733.0),
+        )
+        # April in South: 1 × 250 (North's April of Sam is 2 × 40)
+        order = self._create_order(
+            sam, self.customer_b, date(2025, 4, 15), [(self.product_y, 1, 250.0, 0.0)]
+        )
+        order.team_id = south
+        self.env["crm.lead"].create(
+            {
+                "name": "Sam in South",
+                "type": "opportunity",
+                "user_id": sam.id,
+                "team_id": south.id,
+                "company_id": self.company.id,
+                "date_deadline": date(2025, 5, 15),
+                "expected_revenue": 1000.0,
+                "probability": 50.0,
+            }
+        )
+        self.env.flush_all()
+        south_month = self._rollup(self.lena, team=south)
+        self.assertEqual(south_month.line_ids.user_id, self.tom | sam)
+        # max(400 forecast, 0 sold in May); 1,000 × 50 % in South
+        self.assertRecordValues(
+            self._line(south_month, sam),
+            [{"statistical": 400.0, "pipeline_weighted": 500.0}],
+        )
+        # Tom's 3,333 + Sam's 400: South's reconciled forecast of May
+        team_line = self.env["salesperf.forecast.line"].search(
+            [("run_id", "=", self.latest_run.id), ("series_key", "=", f"team:{south.id}")]
+        )
+        self.assertEqual(south_month.statistical, team_line.forecast)
+        self.assertEqual(south_month.statistical, 3733.0)
+        # North: his North cell only (700, not 1,100), his North pipeline (500 × 20 %)
+        north_month = self._rollup(self.lea)
+        self.assertRecordValues(
+            self._line(north_month, sam), [{"statistical": 700.0, "pipeline_weighted": 100.0}]
+        )
+        self.assertEqual(north_month.team_id, north)
+        # Q2: April's actual in the team + May + June
+        # South: 250 + 400 + 450; North: 2 × 40 + 700 + 800
+        self.assertEqual(
+            self._line(self._rollup(self.lena, kind="quarter", team=south), sam).statistical,
+            1100.0,
+        )
+        self.assertEqual(
+            self._line(self._rollup(self.lea, kind="quarter"), sam).statistical, 1580.0
+        )
+        # May's sales in South pass its forecast: max(400, 2 × 300 sold)
+        order = self._create_order(
+            sam, self.customer_b, date(2025, 5, 8), [(self.product_y, 2, 300.0, 0.0)]
+        )
+        order.team_id = south
+        self.env.flush_all()
+        self.assertEqual(self._line(self._rollup(self.lena, team=south), sam).statistical, 600.0)
+        # and not in North's: still 700
+        self.assertEqual(self._line(self._rollup(self.lea), sam).statistical, 700.0)
+
+    @freeze_time(NOW)
+    def test_current_month_counts_its_sales_when_above_the_forecast(self):
+        # Sonia's May so far: 5 × 100 + 8 × 100 = 1,300, above May's forecast of 1,200
+        self._create_order(
+            self.sonia, self.customer_a, date(2025, 5, 15), [(self.product_x, 8, 100.0, 0.0)]
+        )
+        self.env.flush_all()
+        self.assertEqual(self._line(self._rollup(self.lea), self.sonia).statistical, 1300.0)
+        # Q2: April's 300 + May's 1,300 + June's 1,300
+        self.assertEqual(
+            self._line(self._rollup(self.lea, kind="quarter"), self.sonia).statistical, 2900.0
+        )
+
+    @freeze_time(NOW)
+    def test_overdue_opportunities_count_in_the_current_month(self):
+        def opportunity(deadline, revenue, probability):
+            return {
+                "name": f"Sonia {deadline}",
+                "type": "opportunity",
+                "user_id": self.sonia.id,
+                "team_id": self.team_north.id,
+                "company_id": self.company.id,
+                "date_deadline": deadline,
+                "expected_revenue": revenue,
+                "probability": probability,
+            }
+
+        self.env["crm.lead"].create(
+            [
+                # overdue: expected in April, and in March (before the quarter)
+                opportunity(date(2025, 4, 20), 1000.0, 30.0),
+                opportunity(date(2025, 3, 31), 500.0, 10.0),
+                # no expected closing: not in a period's forecast
+                opportunity(False, 800.0, 50.0),
+            ]
+        )
+        self.env.flush_all()
+        # May: 1,000 × 40 % + the overdue 1,000 × 30 % + 500 × 10 %
+        self.assertEqual(self._line(self._rollup(self.lea), self.sonia).pipeline_weighted, 750.0)
+        # Q2: + June's 2,000 × 50 %
+        self.assertEqual(
+            self._line(self._rollup(self.lea, kind="quarter"), self.sonia).pipeline_weighted,
+            1750.0,
+        )
+
+    @freeze_time(NOW)
+    def test_screens_are_their_creators_only(self):
+        """Transient screens are not restricted to their creator by Odoo 18:
+        the record rules do it. Sam reads none of the others'."""
+        rollup = self._rollup(self.lea)
+        submit = (
+            self.env["salesperf.forecast.submit"]
+            .with_user(self.sonia)
+            .create({"period_kind": "month", "commit_amount": 4321.0, "best_case_amount": 5000.0})
+        )
+        sam_month = self.Submission.search(
+            [("user_id", "=", self.sam.id), ("period_kind", "=", "month")]
+        )
+        adjust = (
+            self.env["salesperf.forecast.adjust"]
+            .with_user(self.lea)
+            .create(
+                {
+                    "submission_id": sam_month.id,
+                    "adjusted_commit": 450.0,
+                    "adjusted_best_case": 700.0,
+                    "note": "Too hopeful",
+                }
+            )
+        )
+        team_target = self.env["salesperf.target"].search(
+            [("team_id", "=", self.team_north.id), ("period_kind", "=", "month")]
+        )
+        split = (
+            self.env["salesperf.target.split"]
+            .with_user(self.ada)
+            .create({"target_id": team_target.id, "split_by": "owner", "method": "equal"})
+        )
+        split.action_preview()
+        screens = [rollup, rollup.line_ids, submit, adjust, split, split.line_ids]
+        for records in screens:
+            with self.subTest(model=records._name):
+                self.assertTrue(records)
+                creator = records.create_uid
+                self.assertNotEqual(creator, self.sam)
+                # the creator reads them
+                self.assertEqual(
+                    self.env[records._name].with_user(creator).search([("id", "in", records.ids)]),
+                    records,
+                )
+                Model = self.env[records._name].with_user(self.sam)
+                self.assertEqual(Model.search_read([("id", "in", records.ids)], ["id"]), [])
+                with self.assertRaises(AccessError):
+                    records.with_user(self.sam).read(["id"])
+
+    @freeze_time(NOW)
+    def test_adjust_wizard_shows_only_what_the_user_may_adjust(self):
+        sam_month = self.Submission.search(
+            [("user_id", "=", self.sam.id), ("period_kind", "=", "month")]
+        )
+        Adjust = self.env["salesperf.forecast.adjust"]
+        # Sonia (a teammate), Tom (another team) and Lena (reads every
+        # submission, adjusts none) neither open nor create one on Sam's
+        for user in (self.sonia, self.tom, self.lena):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    Adjust.with_user(user).with_context(
+                        default_submission_id=sam_month.id
+                    ).default_get(["submission_id", "commit_amount", "best_case_amount"])
+                with self.assertRaises(AccessError):
+                    Adjust.with_user(user).create(
+                        {"submission_id": sam_month.id, "note": "Just looking"}
+                    )
+        self.assertFalse(Adjust.search([("submission_id", "=", sam_month.id)]))
+        # Lea, his team's leader, opens it on his figures
+        wizard = Adjust.with_user(self.lea).create(
+            {"submission_id": sam_month.id, "note": "Too hopeful"}
+        )
+        self.assertRecordValues(
+            wizard, [{"user_id": self.sam.id, "commit_amount": 500.0, "best_case_amount": 800.0}]
+        )
+        # no longer his leader, she reads his figures no more, even on her
+        # own wizard: they are read with her rights, not as superuser
+        self.team_north.user_id = False
+        self.env.invalidate_all()
+        for name in ("user_id", "commit_amount", "best_case_amount"):
+            with self.subTest(field=name), self.assertRaises(AccessError):
+                wizard.with_user(self.lea).read([name])
+
 
 @tagged("post_install", "-at_install")
 class TestForecastReminder(ForecastSubmissionCommon):
@@ -895,8 +1171,11 @@ class TestForecastReminder(ForecastSubmissionCommon):
     def _remind(self):
         self.Submission._cron_remind_submissions()
 
-    def _reminders(self):
-        ours = self.Submission.search([("company_id", "in", (self.company | self.company_2).ids)])
+    def _reminders(self, kind=None):
+        domain = [("company_id", "in", (self.company | self.company_2).ids)]
+        if kind:
+            domain.append(("period_kind", "=", kind))
+        ours = self.Submission.search(domain)
         return self.env["mail.activity"].search(
             [("res_model", "=", self.Submission._name), ("res_id", "in", ours.ids)]
         )
@@ -906,14 +1185,14 @@ class TestForecastReminder(ForecastSubmissionCommon):
         with freeze_time("2025-05-02 10:00:00"):
             self._submit(self.sonia, 10.0, 20.0)
             self._submit(self.sam, 10.0, 20.0, kind="quarter")
-        # by the end of the 3rd: nobody is reminded yet
+        # by the end of the 3rd: nobody is reminded of May yet
         with freeze_time("2025-05-03 23:00:00"):
             self._remind()
-        self.assertFalse(self._reminders())
+        self.assertFalse(self._reminders("month"))
         with freeze_time("2025-05-04 06:00:00"):
             self._remind()
             self._remind()
-        reminders = self._reminders()
+        reminders = self._reminders("month")
         # Sonia submitted her month; Sam only his quarter; Tom nothing;
         # Ursula's team is archived; Lena and Lea belong to no team; Olga's
         # company reminds on the 10th
@@ -940,6 +1219,7 @@ class TestForecastReminder(ForecastSubmissionCommon):
                     "period_kind": "month",
                     "date_from": MAY,
                     "state": "draft",
+                    "reminded_on": date(2025, 5, 4),
                 }
             ],
         )
@@ -950,23 +1230,23 @@ class TestForecastReminder(ForecastSubmissionCommon):
             submitted = self._submit(self.sam, 30.0, 40.0)
             self.assertEqual(submitted, draft)
             self._remind()
-        self.assertEqual(self._reminders().user_id, self.tom)
+        self.assertEqual(self._reminders("month").user_id, self.tom)
         self.assertEqual(draft.state, "submitted")
         # the second company's day comes
         with freeze_time("2025-05-11 06:00:00"):
             self._remind()
-        self.assertEqual(self._reminders().user_id, self.tom | self.olga)
+        self.assertEqual(self._reminders("month").user_id, self.tom | self.olga)
 
     def test_reminder_day_in_company_time_zone(self):
         self.company.partner_id.tz = "Pacific/Auckland"
         # 3 May 11:00 UTC is 23:00 on the 3rd in Auckland (UTC+12): not yet
         with freeze_time("2025-05-03 11:00:00"):
             self._remind()
-        self.assertFalse(self._reminders().filtered(lambda a: a.user_id == self.sonia))
+        self.assertFalse(self._reminders("month").filtered(lambda a: a.user_id == self.sonia))
         # 13:00 UTC is already the 4th there
         with freeze_time("2025-05-03 13:00:00"):
             self._remind()
-        todo = self._reminders().filtered(lambda a: a.user_id == self.sonia)
+        todo = self._reminders("month").filtered(lambda a: a.user_id == self.sonia)
         self.assertEqual(todo.date_deadline, date(2025, 5, 4))
 
     def test_reminder_day_setting(self):
@@ -986,10 +1266,56 @@ class TestForecastReminder(ForecastSubmissionCommon):
         self.assertEqual(self.company.salesperf_forecast_reminder_day, 5)
         with freeze_time("2025-05-05 10:00:00"):
             self._remind()
-        self.assertFalse(self._reminders().filtered(lambda a: a.user_id == self.sonia))
+        self.assertFalse(self._reminders("month").filtered(lambda a: a.user_id == self.sonia))
         cron = self.env.ref("salesperf_odoo.ir_cron_salesperf_forecast_reminder")
         self.assertEqual(cron.code, "model._cron_remind_submissions()")
         self.assertEqual((cron.interval_number, cron.interval_type), (1, "days"))
+
+    def test_quarter_reminder_once_per_quarter(self):
+        """Day 3 of the quarter's first month is the last day to submit the
+        quarter (3 April for Q2); one reminder per salesperson and quarter."""
+        with freeze_time("2025-04-02 10:00:00"):
+            self._submit(self.sonia, 10.0, 20.0, kind="quarter")
+        with freeze_time("2025-04-03 23:00:00"):
+            self._remind()
+        self.assertFalse(self._reminders("quarter"))
+        with freeze_time("2025-04-04 06:00:00"):
+            self._remind()
+            self._remind()
+        quarter = self._reminders("quarter")
+        # Sonia submitted her quarter; Olga's company reminds on the 10th
+        self.assertEqual(quarter.user_id, self.sam | self.tom)
+        self.assertEqual(len(quarter), 2)
+        self.assertEqual(set(quarter.mapped("summary")), {"Submit your forecast of Q2 2025"})
+        self.assertRecordValues(
+            self.Submission.browse(quarter.mapped("res_id")),
+            [
+                {"period_kind": "quarter", "date_from": Q2, "reminded_on": date(2025, 4, 4)},
+                {"period_kind": "quarter", "date_from": Q2, "reminded_on": date(2025, 4, 4)},
+            ],
+        )
+        # April's month reminders come the same day, to all three
+        self.assertEqual(self._reminders("month").user_id, self.sonia | self.sam | self.tom)
+        # Tom marks his To-Do done without submitting: none comes again
+        # this quarter, though his quarter is still not submitted
+        sam_todo = quarter.filtered(lambda a: a.user_id == self.sam)
+        quarter.filtered(lambda a: a.user_id == self.tom).with_user(self.tom).action_done()
+        with freeze_time("2025-05-04 06:00:00"):
+            self._remind()
+        # in May, Olga's day of Q2 is past: her first and only Q2 reminder
+        q2 = self._reminders("quarter")
+        self.assertEqual(q2.user_id, self.sam | self.olga)
+        self.assertIn(sam_todo, q2)
+        # the next quarter reminds anew
+        with freeze_time("2025-07-04 06:00:00"):
+            self._remind()
+        q3 = self._reminders("quarter") - q2
+        self.assertEqual(q3.user_id, self.sonia | self.sam | self.tom)
+        self.assertEqual(set(q3.mapped("summary")), {"Submit your forecast of Q3 2025"})
+        self.assertEqual(
+            set(self.Submission.browse(q3.mapped("res_id")).mapped("date_from")),
+            {date(2025, 7, 1)},
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -1017,7 +1343,7 @@ class TestForecastSubmissionOverJsonRpc(SalesperfRpcCase, ForecastSubmissionComm
 
     def test_salesperson_cannot_adjust_over_rpc(self):
         self.authenticate("sonia", "sonia")
-        wizard_id = self._call(
+        answer = self._call(
             "salesperf.forecast.adjust",
             "create",
             [
@@ -1029,9 +1355,8 @@ class TestForecastSubmissionOverJsonRpc(SalesperfRpcCase, ForecastSubmissionComm
                 }
             ],
         )
-        self.assertIsInstance(wizard_id, int)
-        answer = self._call("salesperf.forecast.adjust", "action_apply", [[wizard_id]])
         self.assertRpcError(answer, "AccessError", "never its own salesperson")
+        self.assertFalse(self.env["salesperf.forecast.adjust"].search([]))
         for method, args in [
             ("write", [self.sub_sonia.ids, {"adjusted_commit": 1000.0, "state": "adjusted"}]),
             ("write", [self.sub_sonia.ids, {"commit_amount": 1000.0}]),

@@ -4,7 +4,11 @@ from odoo import api, fields, models
 
 class SalesperfForecastAdjust(models.TransientModel):
     """A manager adjusts a salesperson's submitted forecast, with a note
-    kept in its history. The submission checks who may do it."""
+    kept in its history. The submission checks who may do it: when the
+    wizard is opened (:meth:`default_get`), created and applied. Its
+    submission's figures are read with the user's own rights
+    (``related_sudo=False``), never as superuser: a wizard made on a
+    submission the user may not adjust shows nothing."""
 
     _name = "salesperf.forecast.adjust"
     _description = "Adjust a Forecast"
@@ -12,13 +16,15 @@ class SalesperfForecastAdjust(models.TransientModel):
     submission_id = fields.Many2one(
         "salesperf.forecast.submission", required=True, ondelete="cascade"
     )
-    user_id = fields.Many2one(related="submission_id.user_id")
-    currency_id = fields.Many2one(related="submission_id.currency_id")
+    user_id = fields.Many2one(related="submission_id.user_id", related_sudo=False)
+    currency_id = fields.Many2one(related="submission_id.currency_id", related_sudo=False)
     commit_amount = fields.Monetary(
-        string="Submitted Commit", related="submission_id.commit_amount"
+        string="Submitted Commit", related="submission_id.commit_amount", related_sudo=False
     )
     best_case_amount = fields.Monetary(
-        string="Submitted Best Case", related="submission_id.best_case_amount"
+        string="Submitted Best Case",
+        related="submission_id.best_case_amount",
+        related_sudo=False,
     )
     adjusted_commit = fields.Monetary()
     adjusted_best_case = fields.Monetary()
@@ -34,6 +40,27 @@ class SalesperfForecastAdjust(models.TransientModel):
         self.adjusted_commit = submission.adjusted_commit if adjusted else submission.commit_amount
         self.adjusted_best_case = (
             submission.adjusted_best_case if adjusted else submission.best_case_amount
+        )
+
+    @api.model
+    def default_get(self, fields_list):
+        """Refuse to open the wizard on a submission the user may not adjust."""
+        values = super().default_get(fields_list)
+        if values.get("submission_id"):
+            self._submissions([values["submission_id"]])._check_can_adjust()
+        return values
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Checked before anything is written: only on submissions the user
+        may adjust (the defaults are checked by :meth:`default_get`)."""
+        self._submissions([vals.get("submission_id") for vals in vals_list])._check_can_adjust()
+        return super().create(vals_list)
+
+    @api.model
+    def _submissions(self, ids):
+        return self.env["salesperf.forecast.submission"].browse(
+            sorted({submission_id for submission_id in ids if isinstance(submission_id, int)})
         )
 
     def action_apply(self):

@@ -1,11 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 from collections import defaultdict
-from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..engine.periods import Period, period_containing
+from ..models.salesperf_forecast_run import cell_key
 from ..models.salesperf_forecast_submission import (
     ADMINISTRATOR,
     SUBMISSION_KINDS,
@@ -33,15 +33,22 @@ class SalesperfForecastRollup(models.TransientModel):
     - Submitted and adjusted: each member's submission of the period;
       "Commit Used" is the adjusted commit once adjusted, the submitted one
       before (nothing submitted counts 0).
-    - Statistical: the months of the period already closed count their
-      actual confirmed sales (untaxed, as the revenue KPI counts them); the
-      current and later months the forecast of the company's latest finished
-      forecast run for the salesperson (level "user": their sales in every
-      team).
-    - Pipeline: the member's open opportunities expected to close in the
-      period's months, weighted by their probability and by the win rate of
-      their stage (``salesperf.pipeline.forecast``), without the opportunities
-      of the "omitted" forecast category.
+    - Statistical: the member's sales within this team only (the forecast
+      run's series of the salesperson in the team, level "cell", so that a
+      member of two teams is not counted whole in both and the team's total
+      is the sum of its members' cells, as the run's reconciled team
+      forecast). The months of the period already closed count their
+      actual confirmed sales in the team (untaxed, as the revenue KPI
+      counts them); the current month the larger of its forecast and what
+      it has sold so far, as the goals panel counts it; the later months
+      their forecast, from the company's latest finished forecast run.
+    - Pipeline: the member's open opportunities of this team expected to
+      close by the period's end, weighted by their probability and by the
+      win rate of their stage (``salesperf.pipeline.forecast``), without the
+      opportunities of the "omitted" forecast category. Overdue ones (an
+      expected closing in an earlier month, still open) count in the
+      current month: they may still close, so they do not vanish;
+      opportunities without an expected closing are left out.
     - Target: the member's revenue target of the period (draft or
       confirmed); for a quarter without one, the sum of its monthly targets.
       The total's target is the team's own in the same way, or the sum of
@@ -295,54 +302,87 @@ class SalesperfForecastRollup(models.TransientModel):
         return {submission.user_id.id: submission for submission in submissions}
 
     def _read_statistical(self, users, period):
-        """``({user id: amount}, run)``: closed months' actual revenue, then
-        the latest finished run's forecasts of the current and later months."""
+        """``({user id: amount}, run)`` of ``users`` within the roll-up's team:
+        closed months' actual revenue in the team, plus the larger of the
+        current month's forecast and its sales so far, plus the later
+        months' forecasts of the latest finished run (each member's series
+        in the team, level "cell")."""
         company = self.company_id
-        month_start = company._salesperf_today().replace(day=1)
-        result = defaultdict(float)
-        if period.start < month_start:
-            closed = Period(period.start, month_start - timedelta(days=1), "custom")
-            measures = (
-                self.env["salesperf.kpi"]
-                .sudo()
-                ._compute_measures(closed, "user", company, measures={"revenue"})
+        today = company._salesperf_today()
+        month_start = today.replace(day=1)
+        kpi = self.env["salesperf.kpi"]
+        # the team's sales of the members, from the period's start to today
+        sold_before, sold_now = defaultdict(float), defaultdict(float)
+        to_date = Period(period.start, min(today, period.end), "custom")
+        for user, month, revenue in (
+            self.env["salesperf.sale.fact"]
+            .sudo()
+            ._read_group(
+                [
+                    *kpi._sale_fact_domain(to_date, company),
+                    ("team_id", "=", self.team_id.id),
+                    ("user_id", "in", users.ids),
+                ],
+                ["user_id", "date:month"],
+                ["revenue:sum"],
             )
-            for user in users:
-                result[user.id] += measures.get((user.id, company.id), {}).get("revenue", 0.0)
+        ):
+            sold = sold_now if month == month_start else sold_before
+            sold[user.id] += revenue or 0.0
+        forecast = defaultdict(lambda: defaultdict(float))
         run = self.env["salesperf.forecast.run"].sudo()._latest_done(company)
         if run:
-            for user, forecast in (
+            keys = {cell_key(self.team_id.id, user.id): user.id for user in users}
+            for key, month, amount in (
                 self.env["salesperf.forecast.line"]
                 .sudo()
                 ._read_group(
                     [
                         ("run_id", "=", run.id),
-                        ("level", "=", "user"),
-                        ("user_id", "in", users.ids),
-                        ("date", ">=", max(month_start, period.start)),
+                        ("level", "=", "cell"),
+                        ("series_key", "in", list(keys)),
+                        ("date", ">=", month_start),
                         ("date", "<=", period.end),
                     ],
-                    ["user_id"],
+                    ["series_key", "date:month"],
                     ["forecast:sum"],
                 )
             ):
-                result[user.id] += forecast
+                forecast[keys[key]][month] += amount
+        result = {}
+        for user in users:
+            ahead = forecast[user.id]
+            current = ahead.pop(month_start, 0.0)
+            result[user.id] = (
+                sold_before[user.id] + max(current, sold_now[user.id]) + sum(ahead.values())
+            )
         return result, run
 
     def _read_pipeline(self, users, period):
-        """``{user id: (weighted, calibrated)}`` of the open opportunities
-        expected to close in the period's months (the pipeline forecast's
-        totals: the "omitted" category left out)."""
-        totals = (
+        """``{user id: (weighted, calibrated)}`` of the members' open
+        opportunities of the roll-up's team expected to close by the
+        period's end, overdue ones included (they count in the current
+        month), those without an expected closing left out, and so is the
+        "omitted" category (as ``_pipeline_totals``). One grouped read."""
+        rows = (
             self.env["salesperf.pipeline.forecast"]
             .sudo()
-            ._pipeline_totals(
-                self.company_id, "user", ids=users.ids, date_from=period.start, date_to=period.end
+            ._read_group(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("team_id", "=", self.team_id.id),
+                    ("user_id", "in", users.ids),
+                    ("date", "!=", False),
+                    ("date", "<=", period.end),
+                    ("forecast_category", "!=", "omitted"),
+                ],
+                ["user_id"],
+                ["weighted_revenue:sum", "calibrated_revenue:sum"],
             )
         )
         result = defaultdict(lambda: (0.0, 0.0))
-        for (user_id, _month), (weighted, calibrated) in totals.items():
-            result[user_id] = (result[user_id][0] + weighted, result[user_id][1] + calibrated)
+        for user, weighted, calibrated in rows:
+            result[user.id] = (weighted or 0.0, calibrated or 0.0)
         return result
 
     def _read_targets(self, scope, owner_ids, period):
@@ -401,11 +441,21 @@ class SalesperfForecastRollupLine(models.TransientModel):
     statistical = fields.Monetary(
         string="Statistical Forecast",
         readonly=True,
-        help="Closed months' actual sales plus the latest forecast run's forecast of the "
-        "current and later months of the period.",
+        help="The salesperson's sales in this team: closed months' actual sales, plus the "
+        "current month's forecast or its sales so far when more, plus the later months' "
+        "forecasts of the latest forecast run.",
     )
-    pipeline_weighted = fields.Monetary(string="Weighted Pipeline", readonly=True)
-    pipeline_calibrated = fields.Monetary(string="Calibrated Pipeline", readonly=True)
+    pipeline_weighted = fields.Monetary(
+        string="Weighted Pipeline",
+        readonly=True,
+        help="Open opportunities of this team expected to close by the period's end, at "
+        "expected revenue × probability; overdue ones count in the current month.",
+    )
+    pipeline_calibrated = fields.Monetary(
+        string="Calibrated Pipeline",
+        readonly=True,
+        help="The same opportunities at the win rate of their stage in the team's history.",
+    )
     target = fields.Monetary(readonly=True)
     has_target = fields.Boolean(readonly=True)
     gap = fields.Monetary(readonly=True, help="Target minus the commit used.")
