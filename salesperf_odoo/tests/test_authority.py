@@ -179,6 +179,22 @@ class TestTargetLock(SalesperfAuthorityCommon):
         self.assertEqual(target.state, "draft")
         self.assertIn("Wrong month", target.message_ids[0].body)
 
+    def test_revision_screen_is_its_creators_only(self):
+        # the reason typed in a revision stays with who typed it: another
+        # user of the same rights neither finds nor reads the screen
+        target = self.Target.create(self._values())
+        wizard = (
+            self.env["salesperf.target.revision"]
+            .with_user(self.manager)
+            .create({"target_id": target.id, "mode": "reset", "reason": "Confidential"})
+        )
+        other = self.manager.copy({"login": "other_manager"})
+        Revision = self.env["salesperf.target.revision"].with_user(other)
+        self.assertFalse(Revision.search([("id", "=", wizard.id)]))
+        with self.assertRaises(AccessError):
+            Revision.browse(wizard.id).read(["reason"])
+        self.assertEqual(wizard.with_user(self.manager).reason, "Confidential")
+
 
 @tagged("post_install", "-at_install")
 class TestTargetUniqueness(SalesperfAuthorityCommon):

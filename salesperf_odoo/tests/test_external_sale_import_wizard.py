@@ -61,6 +61,16 @@ class TestExternalSaleImportWizard(SalesperfCommon):
             .create({"file": base64.b64encode(content), "file_name": file_name})
         )
 
+    def test_import_screen_is_its_creators_only(self):
+        # the uploaded file stays with who uploaded it
+        wizard = self._wizard(HEADER.encode())
+        other = self.importer.copy({"login": "other_importer"})
+        Import = self.env["salesperf.external.sale.import"].with_user(other)
+        self.assertFalse(Import.search([("id", "=", wizard.id)]))
+        with self.assertRaises(AccessError):
+            Import.browse(wizard.id).read(["file_name"])
+        self.assertEqual(wizard.file_name, "shop.csv")
+
     def _import_csv(self, rows, header=HEADER):
         wizard = self._wizard("\n".join([header, *rows]).encode())
         wizard.action_import()
