@@ -29,7 +29,7 @@ class ResCompany(models.Model):
         default=3,
         help="Salespeople who have not submitted their forecast of the month by the end of "
         "this day of the month (1 to 28, in the company's time zone) get a To-Do activity "
-        "the next day.",
+        "the next day; the same day of a quarter's first month for the quarter's forecast.",
     )
 
     @api.constrains("salesperf_pace_ahead", "salesperf_pace_on_track", "salesperf_pace_at_risk")
