@@ -258,6 +258,7 @@ class SalesperfForecastSubmission(models.Model):
 
     @api.constrains("period_kind", "date_from")
     def _check_period_start(self):
+        kinds = dict(self._fields["period_kind"]._description_selection(self.env))
         for submission in self:
             start = period_containing(submission.period_kind, submission.date_from).start
             if submission.date_from != start:
@@ -265,7 +266,8 @@ class SalesperfForecastSubmission(models.Model):
                     _(
                         "A forecast of a %(kind)s starts on the first day of its period "
                         "(%(start)s), not on %(day)s.",
-                        kind=submission.period_kind,
+                        # the period's name in the user's language
+                        kind=kinds[submission.period_kind].lower(),
                         start=start,
                         day=submission.date_from,
                     )
