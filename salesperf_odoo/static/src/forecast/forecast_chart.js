@@ -17,6 +17,42 @@ function choiceKey(choice) {
     return choice ? `${choice.level}:${choice.id || 0}` : "";
 }
 
+/** "600k", "1.5k", "250": one decimal only where the axis' steps need it. */
+function shortAmount(value) {
+    const size = Math.abs(value);
+    const unit = size >= 1000 ? 1000 ** Math.floor(Math.log10(size) / 3) : 1;
+    const decimals = Math.round((size / unit) * 10) % 10 ? 1 : 0;
+    return formatFloat(value, { humanReadable: true, decimals });
+}
+
+const MONTHLY_SERIES = ["actual", "forecast", "lo80", "hi80", "lo95", "hi95", "target"];
+
+/**
+ * The chart's data without the months before the first sale: the forecaster
+ * ignores them too, and a flat line at zero before a series' first month
+ * reads as months without sales. The current month is always kept.
+ */
+function trimLeadingMonths(data) {
+    const current = data.months.indexOf(data.current_month);
+    const last = current === -1 ? data.months.length - 1 : current;
+    let first = 0;
+    while (
+        first < last &&
+        !data.actual[first] &&
+        MONTHLY_SERIES.every((key) => key === "actual" || data[key][first] === null)
+    ) {
+        first++;
+    }
+    if (!first) {
+        return data;
+    }
+    const trimmed = { ...data, months: data.months.slice(first) };
+    for (const key of MONTHLY_SERIES) {
+        trimmed[key] = data[key].slice(first);
+    }
+    return trimmed;
+}
+
 /**
  * The statistical forecast of one salesperson, team, the company or a
  * product category, from `salesperf.forecast.run.get_forecast_chart`:
@@ -63,7 +99,7 @@ export class ForecastChart extends Component {
                 res_id: choice?.id || false,
             })
         );
-        this.state.data = data;
+        this.state.data = trimLeadingMonths(data);
     }
 
     get data() {
@@ -122,9 +158,11 @@ export class ForecastChart extends Component {
         });
     }
 
-    formatAmount(value) {
+    formatAmount(value, short = false) {
         const { symbol, position, digits } = this.data.currency;
-        const amount = formatFloat(value || 0, { digits: [16, digits] });
+        const amount = short
+            ? shortAmount(value || 0)
+            : formatFloat(value || 0, { digits: [16, digits] });
         return position === "after" ? `${amount}${nbsp}${symbol}` : `${symbol}${nbsp}${amount}`;
     }
 
@@ -207,7 +245,8 @@ export class ForecastChart extends Component {
                 scales: {
                     y: {
                         beginAtZero: true,
-                        ticks: { callback: (value) => this.formatAmount(value) },
+                        // short ticks ("250k"), so that a phone keeps room for the chart
+                        ticks: { callback: (value) => this.formatAmount(value, true) },
                     },
                     x: { ticks: { autoSkip: true, maxRotation: 0 } },
                 },
