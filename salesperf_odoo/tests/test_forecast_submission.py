@@ -457,9 +457,15 @@ class TestForecastAdjust(ForecastSubmissionCommon):
             self.Submission.browse((sonia | tom | lea).ids).mapped("state"), ["submitted"] * 3
         )
         self.assertFalse(
-            self.env["salesperf.forecast.submission.revision"].search([("kind", "=", "adjusted")])
+            self.env["salesperf.forecast.submission.revision"].search(
+                [("kind", "=", "adjusted"), ("submission_id", "in", (sonia | tom | lea).ids)]
+            )
         )
-        self.assertFalse(self.env["salesperf.forecast.adjust"].search([]))
+        self.assertFalse(
+            self.env["salesperf.forecast.adjust"].search(
+                [("submission_id", "in", (sonia | tom | lea).ids)]
+            )
+        )
         # applying checks again: a wizard made while Lea led North is
         # refused once she no longer does
         wizard = (
@@ -1356,7 +1362,11 @@ class TestForecastSubmissionOverJsonRpc(SalesperfRpcCase, ForecastSubmissionComm
             ],
         )
         self.assertRpcError(answer, "AccessError", "never its own salesperson")
-        self.assertFalse(self.env["salesperf.forecast.adjust"].search([]))
+        self.assertFalse(
+            self.env["salesperf.forecast.adjust"].search(
+                [("submission_id", "=", self.sub_sonia.id)]
+            )
+        )
         for method, args in [
             ("write", [self.sub_sonia.ids, {"adjusted_commit": 1000.0, "state": "adjusted"}]),
             ("write", [self.sub_sonia.ids, {"commit_amount": 1000.0}]),
