@@ -230,7 +230,10 @@ class TestForecastSubmit(ForecastSubmissionCommon):
             )
         # a concurrent submission that got past the search meets the index:
         # a clear message, nothing written
-        with self.assertRaisesRegex(ValidationError, "one per salesperson, company and period"):
+        with (
+            self.assertRaisesRegex(ValidationError, "one per salesperson, company and period"),
+            mute_logger("odoo.sql_db"),
+        ):
             self.Submission.with_context(salesperf_forecast_submission=SUBMIT).create(
                 {
                     "company_id": self.company.id,
