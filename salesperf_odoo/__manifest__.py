@@ -7,7 +7,15 @@
     "author": "salesperf_odoo contributors",
     "website": "https://github.com/salesperf-odoo/salesperf_odoo",
     "license": "LGPL-3",
-    "depends": ["sale_management", "crm", "sale_margin", "sale_crm"],
+    "depends": [
+        "sale_management",
+        "crm",
+        "sale_margin",
+        "sale_crm",
+        # the weekly digest KPIs and the live Sales Performance dashboard
+        "digest",
+        "spreadsheet_dashboard",
+    ],
     "external_dependencies": {
         "python": ["numpy", "pandas", "statsmodels", "xlsxwriter"],
     },
