@@ -582,3 +582,13 @@ def test_empty_sections_still_make_a_workbook():
     # title, header, then the total row at once
     assert book["Mix"]["A3"].value == "Total"
     assert not book["Mix"]._charts
+
+
+def test_kpi_headers_name_the_periods(values):
+    sheet = values["Résumé"]
+    assert [cell.value for cell in sheet[4][:4]] == [
+        "Indicateur",
+        "Période\nMarch 2026",
+        "Précédente\nFebruary 2026",
+        "Année dernière\nMarch 2025",
+    ]

@@ -314,6 +314,11 @@ class _Book:
         sheet.finish()
         sheet.worksheet.set_column(0, 0, 28)
 
+    def _with_period(self, key, period_key):
+        """A column header and, on a second line, the period it shows."""
+        period_label = (self.data.get("period") or {}).get(period_key)
+        return f"{self.label(key)}\n{period_label}" if period_label else self.label(key)
+
     def _write_kpis(self, sheet, kpis):
         """Header on row 4, KPIs from row 5: A label, B current, C previous,
         D last year, E and F the changes as formulas."""
@@ -322,9 +327,9 @@ class _Book:
         sheet.header(
             [
                 self.label("kpi"),
-                self.label("current"),
-                self.label("previous"),
-                self.label("last_year"),
+                self._with_period("current", "label"),
+                self._with_period("previous", "previous_label"),
+                self._with_period("last_year", "last_year_label"),
                 self.label("change_previous"),
                 self.label("change_last_year"),
             ],
