@@ -1,15 +1,19 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from decimal import Decimal
+
 import pytest
 
 from engine.scorecard import (
     ScorecardError,
     SuggestionRule,
     band_for,
+    cap_adjustment,
     check_weights,
     evaluate_rule,
     kpi_score,
     lag_percent,
     median,
+    multiply_amount,
     render,
     select_suggestions,
     weighted_score,
@@ -153,3 +157,17 @@ def test_render_with_named_figures():
         render("%(unknown)s", {})
     with pytest.raises(ScorecardError, match="placeholder"):
         render("100 % done", {})
+
+
+def test_commission_multiplier_and_cap_in_decimal():
+    # 123.45 × 1.1 = 135.795 → 135.80 (half up); 0.05 × 0.9 = 0.045 → 0.05
+    assert multiply_amount(123.45, 1.1) == Decimal("135.80")
+    assert multiply_amount(Decimal("0.05"), Decimal("0.9")) == Decimal("0.05")
+    # no binary float error: 1.15 × 100 = 115.00 exactly
+    assert multiply_amount(1.15, 100) == Decimal("115.00")
+    with pytest.raises(ScorecardError, match="negative"):
+        multiply_amount(10, -1)
+    # 220.00 earned, cap 150: −70.00; 149.99 under the cap: nothing
+    assert cap_adjustment(Decimal("220.00"), 150) == Decimal("-70.00")
+    assert cap_adjustment(Decimal("149.99"), 150) == Decimal(0)
+    assert cap_adjustment(Decimal(500), None) == Decimal(0)

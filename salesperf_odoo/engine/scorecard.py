@@ -45,9 +45,17 @@ order); one suggestion per KPI (its largest lag), at most ``limit``. Each
 comes with the figures that triggered it (``actual``, ``median``,
 ``target``, ``lag``, ``pipeline``, ``gap``, ``factor``, ``coverage``), which
 the rule's text names as ``%(actual)s``-style placeholders (:func:`render`).
+
+**Commission** (:func:`multiply_amount`, :func:`cap_adjustment`): a plan may
+multiply each commission line by the factor of the person's rating. Money
+follows ``engine.commission``'s rules: every number becomes
+``Decimal(str(x))``, each line's product is rounded half up to the
+currency's decimals, and a plan cap is applied again on the rounded lines,
+rounded down, so the total never exceeds the cap.
 """
 
 from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from statistics import median as _median
 
 CONDITIONS = ("median", "target", "coverage")
@@ -263,3 +271,30 @@ def render(text, figures):
         raise ScorecardError(
             f"The text uses a placeholder other than {', '.join(FIGURES)}: {error}"
         ) from error
+
+
+# ------------------------------------------------------------
+# COMMISSION
+# ------------------------------------------------------------
+
+
+def _decimal(value):
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
+def multiply_amount(amount, factor, digits=2):
+    """``amount × factor`` rounded half up to ``digits`` decimals (Decimal)."""
+    if _decimal(factor) < 0:
+        raise ScorecardError("A rating's commission factor cannot be negative.")
+    quantum = Decimal(1).scaleb(-digits)
+    return (_decimal(amount) * _decimal(factor)).quantize(quantum, ROUND_HALF_UP)
+
+
+def cap_adjustment(earned, cap, digits=2):
+    """The (negative) line that brings ``earned`` back to ``cap``, rounded
+    down; 0 without a cap or below it."""
+    earned = _decimal(earned)
+    if cap is None or earned <= _decimal(cap):
+        return Decimal(0)
+    quantum = Decimal(1).scaleb(-digits)
+    return (_decimal(cap) - earned).quantize(quantum, ROUND_FLOOR)
