@@ -6,6 +6,17 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+#: Days of the week as ``date.weekday()`` numbers them, Monday first.
+WEEKDAYS = [
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+]
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -31,6 +42,20 @@ class ResCompany(models.Model):
         "this day of the month (1 to 28, in the company's time zone) get a To-Do activity "
         "the next day; the same day of a quarter's first month for the quarter's forecast.",
     )
+    salesperf_digest_weekday = fields.Selection(
+        WEEKDAYS,
+        string="Weekly Digest Day",
+        required=True,
+        default="0",
+        help="The day of the week on which each salesperson gets their weekly performance "
+        "email, in their own time zone.",
+    )
+    salesperf_digest_hour = fields.Integer(
+        string="Weekly Digest Hour",
+        default=8,
+        help="The hour (0 to 23) from which the weekly performance email goes out on its "
+        "day, in each recipient's own time zone.",
+    )
 
     @api.constrains("salesperf_pace_ahead", "salesperf_pace_on_track", "salesperf_pace_at_risk")
     def _check_salesperf_pacing_thresholds(self):
@@ -50,6 +75,17 @@ class ResCompany(models.Model):
                         "The forecast reminder day is a day of the month from 1 to 28, "
                         "not %(day)s.",
                         day=company.salesperf_forecast_reminder_day,
+                    )
+                )
+
+    @api.constrains("salesperf_digest_hour")
+    def _check_salesperf_digest_hour(self):
+        for company in self:
+            if not 0 <= company.salesperf_digest_hour <= 23:
+                raise ValidationError(
+                    _(
+                        "The weekly digest hour is an hour of the day from 0 to 23, not %(hour)s.",
+                        hour=company.salesperf_digest_hour,
                     )
                 )
 

@@ -18,3 +18,9 @@ class ResConfigSettings(models.TransientModel):
     salesperf_forecast_reminder_day = fields.Integer(
         related="company_id.salesperf_forecast_reminder_day", readonly=False
     )
+    salesperf_digest_weekday = fields.Selection(
+        related="company_id.salesperf_digest_weekday", readonly=False
+    )
+    salesperf_digest_hour = fields.Integer(
+        related="company_id.salesperf_digest_hour", readonly=False
+    )

@@ -18,6 +18,19 @@ class ResUsers(models.Model):
         help="The salesperson's employee number in the payroll system, the same in every "
         "company: the commission payroll file identifies salespeople by it.",
     )
+    salesperf_weekly_digest = fields.Boolean(
+        string="Weekly Performance Email",
+        default=True,
+        help="Get your attainment, ranking, deals to close and milestones by email once a week.",
+    )
+
+    @property
+    def SELF_READABLE_FIELDS(self):
+        return super().SELF_READABLE_FIELDS + ["salesperf_weekly_digest"]
+
+    @property
+    def SELF_WRITEABLE_FIELDS(self):
+        return super().SELF_WRITEABLE_FIELDS + ["salesperf_weekly_digest"]
 
     def write(self, vals):
         if set(vals) == {"salesperf_payroll_ref"} and self._salesperf_payroll_ref_by_finance():
