@@ -1,0 +1,941 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+from datetime import timedelta
+
+import babel.dates
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import babel_locale_parse, formatLang, get_lang
+
+from ..engine import report_svg
+from ..engine.kpi import KPI_DEFINITIONS, change_tone, compare, derive_kpis
+from ..engine.periods import (
+    Period,
+    _shift_months,
+    is_in_progress,
+    period_containing,
+    previous_period,
+    same_period_last_year,
+)
+from ..engine.ranking import competition_ranks
+from ..engine.targets import pace, period_forecast
+from ..models.salesperf_kpi import ALL_DOCUMENTS_GROUP
+from ..models.salesperf_target import MONETARY_METRICS
+
+#: What a period report is about: its owner's field on the facts.
+SCOPE_FIELDS = {"company": "company_id", "team": "team_id", "user": "user_id"}
+#: Who configures everything of Sales Performance in their companies.
+MANAGER_GROUP = "salesperf_odoo.group_salesperf_manager"
+#: Who reads every commission statement of their companies.
+COMMISSION_READERS = ("salesperf_odoo.group_salesperf_commission_manager", MANAGER_GROUP)
+#: Months of the trend chart, ending with the period's last month.
+TREND_MONTHS = 24
+#: Rows of the category mix, top customers and top products.
+TOP_ROWS = 10
+#: Colours of the trend chart: this year, last year, target.
+TREND_COLORS = ("#1f77b4", "#9e9e9e", "#d62728")
+
+
+class SalesperfPeriodReport(models.AbstractModel):
+    """The sales performance report of a month, quarter or year, for a
+    company, a sales team or a salesperson, as one plain dict that the PDF
+    (QWeb) and the Excel workbook (``engine.report_xlsx``) both render.
+
+    Who may report on what (checked by :meth:`_report_access` before any
+    read): a user who sees all documents, or an administrator of Sales
+    Performance, reports on anything of their allowed companies; a team
+    leader on the teams they lead and those teams' current members; a
+    salesperson on themselves only. The figures of a report are its whole
+    scope's: a team leader reading his team's report reads the team's sales
+    with sudo, after that check, as the team's targets do. The ranking shows
+    other people's amounts only as the company's ranking setting allows.
+
+    Every query is grouped: their number does not depend on the number of
+    order lines, salespeople or months.
+    """
+
+    _name = "salesperf.period.report"
+    _description = "Sales Performance Period Report"
+
+    # ------------------------------------------------------------
+    # PUBLIC API
+    # ------------------------------------------------------------
+
+    @api.model
+    def _report_data(self, scope, period, company, team=None, user=None):
+        """The report's dict (see the data contract of the period report).
+
+        :param scope: ``"company"``, ``"team"`` or ``"user"``.
+        :param period: an ``engine.periods.Period`` of kind month, quarter or year.
+        :param company: a ``res.company`` record, one of the user's allowed companies.
+        :raises AccessError: for a scope the user may not report on.
+        :raises UserError: for an empty period (no sales and no targets).
+        """
+        team = team or self.env["crm.team"]
+        user = user or self.env["res.users"]
+        if period.kind not in ("month", "quarter", "year"):
+            raise UserError(_("A period report covers a month, a quarter or a year."))
+        elevated = self._report_access(scope, company, team, user)
+        today = company._salesperf_today()
+        owner = {"company": company, "team": team, "user": user}[scope]
+        ctx = {
+            "scope": scope,
+            "period": period,
+            "company": company,
+            "team": team,
+            "user": user,
+            "owner": owner,
+            "owner_name": owner.sudo().name,
+            "today": today,
+            "in_progress": is_in_progress(period, today),
+            "elevated": elevated,
+            "sees_all": self.env.user.has_group(ALL_DOCUMENTS_GROUP),
+            "currency": company.currency_id,
+        }
+        facts = self._report_facts(ctx)
+        fact_domain = self._report_fact_domain(ctx, period)
+        mix_rows = facts._read_group(fact_domain, ["channel"], ["revenue:sum", "__count"])
+        targets = self._report_targets(ctx)
+        if not any(count for _channel, _revenue, count in mix_rows) and not targets:
+            raise UserError(
+                _(
+                    "There is nothing to report for %(owner)s in %(period)s: no confirmed "
+                    "sales and no targets. Choose another period or scope.",
+                    owner=ctx["owner_name"],
+                    period=self._report_period_label(period),
+                )
+            )
+        kpis = self._report_kpis(ctx)
+        data = {
+            "title": _(
+                "Sales Performance Report: %(owner)s, %(period)s",
+                owner=ctx["owner_name"],
+                period=self._report_period_label(period),
+            ),
+            "company": {"id": company.id, "name": company.name},
+            "currency": self._report_currency(company.currency_id),
+            "scope": {"kind": scope, "id": owner.id, "name": ctx["owner_name"]},
+            "period": {
+                "kind": period.kind,
+                "start": period.start,
+                "end": period.end,
+                "label": self._report_period_label(period),
+                "previous_label": self._report_period_label(previous_period(period)),
+                "last_year_label": self._report_period_label(same_period_last_year(period)),
+                "in_progress": ctx["in_progress"],
+            },
+            "generated_on": fields.Datetime.context_timestamp(self, fields.Datetime.now()).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+            "labels": self._report_labels(),
+            "kpis": kpis,
+            "targets": targets,
+            "trend": self._report_trend(ctx),
+            "ranking": self._report_ranking(ctx),
+        }
+        data.update(self._report_mix(ctx, mix_rows))
+        data["forecast"] = self._report_forecast(ctx)
+        data["commission"] = self._report_commission(ctx, kpis)
+        data["scorecards"] = self._report_scorecards(ctx)
+        data["highlights"] = self._report_highlights(ctx, data)
+        data["charts"] = self._report_charts(data)
+        return data
+
+    # ------------------------------------------------------------
+    # RIGHTS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _report_access(self, scope, company, team, user):
+        """Check that the user may report on the scope, whatever the client
+        sent; return whether the scope's figures are then read with sudo
+        (a team leader, an administrator without "All Documents": their own
+        record rules would show only part of the scope).
+
+        :raises AccessError: for a company, team or person out of reach.
+        """
+        if scope not in SCOPE_FIELDS:
+            raise UserError(_("A period report is for a company, a sales team or a salesperson."))
+        if len(company) != 1 or company not in self.env.companies:
+            raise AccessError(_("You may report only on a company you are allowed to work in."))
+        if scope == "team":
+            if len(team) != 1:
+                raise UserError(_("Choose the sales team to report on."))
+            if team.sudo().company_id not in (company, self.env["res.company"]):
+                raise AccessError(
+                    _(
+                        "Sales team %(team)s does not belong to %(company)s.",
+                        team=team.sudo().name,
+                        company=company.name,
+                    )
+                )
+        if scope == "user":
+            if len(user) != 1:
+                raise UserError(_("Choose the salesperson to report on."))
+            if company not in user.sudo().company_ids:
+                raise AccessError(
+                    _(
+                        "%(user)s does not work for %(company)s.",
+                        user=user.sudo().name,
+                        company=company.name,
+                    )
+                )
+        me = self.env.user
+        if me.has_group(ALL_DOCUMENTS_GROUP):
+            return False
+        if me.has_group(MANAGER_GROUP):
+            return True
+        if scope == "user" and user == me:
+            return False
+        if scope == "team" and team.sudo().user_id == me:
+            return True
+        if scope == "user" and self._report_leads_member(user):
+            return True
+        raise AccessError(
+            _(
+                "You may report only on yourself, on the sales teams you lead and on their "
+                "members: not on %(owner)s.",
+                owner={"company": company, "team": team, "user": user}[scope].sudo().name,
+            )
+        )
+
+    @api.model
+    def _report_leads_member(self, user):
+        """Whether the user leads an active team of which ``user`` is a
+        current member (read from the teams, as the targets' rules do)."""
+        # sudo: only whether such a membership exists leaves this query
+        return bool(
+            self.env["crm.team.member"]
+            .sudo()
+            .search_count(
+                [
+                    ("user_id", "=", user.id),
+                    ("crm_team_id.active", "=", True),
+                    ("crm_team_id.user_id", "=", self.env.uid),
+                ],
+                limit=1,
+            )
+        )
+
+    @api.model
+    def _report_facts(self, ctx):
+        """The sales facts as the report reads them: with sudo only after
+        :meth:`_report_access` decided so, always within the scope's company."""
+        facts = self.env["salesperf.sale.fact"]
+        return facts.sudo() if ctx["elevated"] else facts
+
+    @api.model
+    def _report_kpi_model(self, ctx):
+        kpi = self.env["salesperf.kpi"]
+        return kpi.sudo() if ctx["elevated"] else kpi
+
+    @api.model
+    def _report_fact_domain(self, ctx, period):
+        """Sold lines of the scope in ``period`` (days of the company's time zone)."""
+        domain = self.env["salesperf.kpi"]._sale_fact_domain(period, ctx["company"])
+        if ctx["scope"] != "company":
+            domain.append((SCOPE_FIELDS[ctx["scope"]], "=", ctx["owner"].id))
+        return domain
+
+    # ------------------------------------------------------------
+    # SECTIONS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _report_kpis(self, ctx):
+        """Every KPI with the period before and the same period last year.
+        A closed period is compared whole; one in progress like for like
+        (its days so far against as many days of each reference period)."""
+        period, company = ctx["period"], ctx["company"]
+        mode = "elapsed" if ctx["in_progress"] else "full"
+        comparison = self._report_kpi_model(ctx)._compute_kpi_comparison(
+            period, ctx["scope"], company, mode
+        )
+        empty = derive_kpis({})
+        values = comparison.get(
+            (ctx["owner"].id, company.id),
+            {"current": empty, "previous": empty, "last_year": empty},
+        )
+        labels = self.env["salesperf.kpi"]._kpi_labels()
+        rows = []
+        for kpi in KPI_DEFINITIONS:
+            row = {
+                "code": kpi.code,
+                "label": labels[kpi.code],
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+            }
+            current = values["current"][kpi.code]
+            row["current"] = self._report_fraction(kpi.unit, current)
+            for name in ("previous", "last_year"):
+                reference = values[name][kpi.code]
+                delta, change = compare(current, reference)
+                row[name] = self._report_fraction(kpi.unit, reference)
+                row[f"change_{name}"] = change / 100 if change is not None else None
+                row[f"tone_{name}"] = (
+                    change_tone(kpi.direction, delta) if change is not None else "neutral"
+                )
+            rows.append(row)
+        return rows
+
+    @api.model
+    def _report_fraction(self, unit, value):
+        """KPIs in percent (25.0) as the fractions the report renders (0.25)."""
+        if value is None:
+            return None
+        return value / 100 if unit == "percent" else float(value)
+
+    @api.model
+    def _report_targets(self, ctx):
+        """The scope owner's targets of the period, with their pacing, read
+        with the user's own rights (the target rules are those of the scope)."""
+        period, scope = ctx["period"], ctx["scope"]
+        domain = [
+            ("scope", "=", scope),
+            ("company_id", "=", ctx["company"].id),
+            ("period_kind", "=", period.kind),
+            ("date_from", "=", period.start),
+        ]
+        if scope != "company":
+            domain.append((SCOPE_FIELDS[scope], "=", ctx["owner"].id))
+        targets = self.env["salesperf.target"].search(domain, order="metric, id")
+        if not targets:
+            return []
+        pacing = targets._salesperf_pacing()
+        metrics = dict(targets._fields["metric"]._description_selection(self.env))
+        statuses = dict(targets._fields["pacing_status"]._description_selection(self.env))
+        rows = []
+        for target in targets:
+            result = pacing.get(target.id)
+            if not result:
+                continue
+            if ctx["in_progress"]:
+                status = result.status
+                status_label = statuses.get(status, "")
+            else:
+                status = "done"
+                status_label = _("Reached") if result.actual >= result.target else _("Not reached")
+            expected = result.expected_to_date
+            rows.append(
+                {
+                    "metric": target.metric,
+                    "label": metrics[target.metric],
+                    "unit": "monetary" if target.metric in MONETARY_METRICS else "count",
+                    "target": target.amount,
+                    "actual": result.actual,
+                    "attainment": result.actual / result.target if result.target else None,
+                    "expected": expected,
+                    "pacing": result.actual / expected if expected else None,
+                    "status": status,
+                    "status_label": status_label,
+                }
+            )
+        return rows
+
+    @api.model
+    def _report_trend(self, ctx):
+        """Revenue of the 24 months ending with the period's last month, of
+        the same months a year earlier, and the owner's monthly revenue
+        targets: one grouped read of 36 months, one search of targets."""
+        period, company = ctx["period"], ctx["company"]
+        last_month = period.end.replace(day=1)
+        months = [_shift_months(last_month, offset) for offset in range(1 - TREND_MONTHS, 1)]
+        history = Period(_shift_months(months[0], -12), period.end)
+        revenue = dict(
+            self._report_facts(ctx)._read_group(
+                self._report_fact_domain(ctx, history), ["date:month"], ["revenue:sum"]
+            )
+        )
+        domain = [
+            ("scope", "=", ctx["scope"]),
+            ("company_id", "=", company.id),
+            ("metric", "=", "revenue"),
+            ("period_kind", "=", "month"),
+            ("date_from", ">=", months[0]),
+            ("date_from", "<=", months[-1]),
+        ]
+        if ctx["scope"] != "company":
+            domain.append((SCOPE_FIELDS[ctx["scope"]], "=", ctx["owner"].id))
+        targets = {
+            date_from: amount
+            for date_from, amount in self.env["salesperf.target"]._read_group(
+                domain, ["date_from:day"], ["amount:sum"]
+            )
+        }
+        locale = babel_locale_parse(get_lang(self.env).code)
+        return {
+            "months": months,
+            "labels": [
+                babel.dates.format_skeleton("yMMM", month, locale=locale) for month in months
+            ],
+            "revenue": [revenue.get(month, 0.0) for month in months],
+            "last_year": [revenue.get(_shift_months(month, -12), 0.0) for month in months],
+            "target": [targets.get(month) for month in months],
+        }
+
+    @api.model
+    def _report_ranking_team(self, ctx):
+        """The team the ranking is about: the scope's team, the salesperson's
+        own team in the company, none (the company's salespeople) otherwise."""
+        if ctx["scope"] == "team":
+            return ctx["team"]
+        if ctx["scope"] == "user":
+            team = ctx["user"].sudo().sale_team_id
+            if team and team.company_id in (ctx["company"], self.env["res.company"]):
+                return team
+        return self.env["crm.team"]
+
+    @api.model
+    def _report_ranking(self, ctx):
+        """The leaderboard of the scope's people on revenue, as the ranking
+        screen computes it (``salesperf.ranking._standings``): by attainment
+        when someone has a target, by amount otherwise. Other people's
+        amounts show only to who sees all documents, or as the company's
+        ranking setting allows."""
+        company, period = ctx["company"], ctx["period"]
+        rank_team = self._report_ranking_team(ctx)
+        ranking = self.env["salesperf.ranking"].new(
+            {
+                "company_id": company.id,
+                "team_id": rank_team.id,
+                "metric": "revenue",
+                "rank_by": "attainment",
+                "period_kind": period.kind,
+                "reference_date": period.start,
+            }
+        )
+        standings = ranking._standings(period)
+        amounts_shown = ctx["sees_all"] or company.salesperf_ranking_show_amounts
+        by_attainment = any(value is not None for value in standings["attainment"].values())
+        ranks = standings["ranks"] if by_attainment else competition_ranks(standings["amounts"])
+        users = self.env["res.users"].sudo().browse(list(standings["amounts"]))
+        names = {user.id: user.name for user in users}
+        rows = []
+        for user_id, amount in standings["amounts"].items():
+            visible = amounts_shown or user_id == self.env.uid
+            attainment = standings["attainment"].get(user_id)
+            rows.append(
+                {
+                    "rank": ranks.get(user_id),
+                    "user_id": user_id,
+                    "name": names[user_id],
+                    "revenue": amount if visible else None,
+                    "target": standings["targets"].get(user_id) if visible else None,
+                    "attainment": attainment / 100 if attainment is not None else None,
+                    "is_reader": user_id == self.env.uid,
+                }
+            )
+        rows.sort(key=lambda row: (row["rank"] is None, row["rank"] or 0, row["name"]))
+        where = rank_team.name if rank_team else company.name
+        if not rows:
+            note = _("Nobody to rank in %(where)s.", where=where)
+        elif by_attainment:
+            note = _(
+                "Salespeople of %(where)s ranked by attainment of their revenue target; "
+                "without a target, not ranked.",
+                where=where,
+            )
+        else:
+            note = _(
+                "Salespeople of %(where)s ranked by revenue (nobody has a revenue target).",
+                where=where,
+            )
+        if rows and not amounts_shown:
+            note += " " + _("Amounts of others are hidden by the company's ranking setting.")
+        return {
+            "shown": bool(rows),
+            "amounts_shown": amounts_shown,
+            "note": note,
+            "rows": rows,
+        }
+
+    @api.model
+    def _report_mix(self, ctx, channel_rows):
+        """Channels, product categories (top 10 and the rest), top customers
+        and top products of the period: one grouped read each."""
+        facts = self._report_facts(ctx)
+        domain = self._report_fact_domain(ctx, ctx["period"])
+        labels = dict(facts._fields["channel"]._description_selection(self.env))
+        total = sum(revenue for _channel, revenue, _count in channel_rows)
+
+        def share(amount):
+            return amount / total if total else 0.0
+
+        channels = [
+            {
+                "key": channel or "",
+                "label": labels.get(channel, _("Undefined")),
+                "revenue": revenue,
+                "share": share(revenue),
+            }
+            for channel, revenue, _count in sorted(channel_rows, key=lambda row: -row[1])
+        ]
+        category_rows = facts._read_group(
+            domain, ["categ_id"], ["revenue:sum"], order="revenue:sum desc"
+        )
+        categories = [
+            {
+                "id": categ.id,
+                "label": categ.display_name or _("No category"),
+                "revenue": revenue,
+                "share": share(revenue),
+            }
+            for categ, revenue in category_rows[:TOP_ROWS]
+        ]
+        rest = sum(revenue for _categ, revenue in category_rows[TOP_ROWS:])
+        if len(category_rows) > TOP_ROWS:
+            categories.append(
+                {"id": False, "label": _("Other"), "revenue": rest, "share": share(rest)}
+            )
+        customers = facts._read_group(
+            [*domain, ("commercial_partner_id", "!=", False)],
+            ["commercial_partner_id"],
+            ["revenue:sum", "order_reference:count_distinct"],
+            order="revenue:sum desc",
+            limit=TOP_ROWS,
+        )
+        products = facts._read_group(
+            [*domain, ("product_tmpl_id", "!=", False)],
+            ["product_tmpl_id"],
+            ["revenue:sum", "quantity:sum"],
+            order="revenue:sum desc",
+            limit=TOP_ROWS,
+        )
+        return {
+            "channels": channels,
+            "categories": categories,
+            "top_customers": [
+                {
+                    "name": partner.display_name,
+                    "revenue": revenue,
+                    "orders": orders,
+                    "share": share(revenue),
+                }
+                for partner, revenue, orders in customers
+            ],
+            "top_products": [
+                {
+                    "name": product.display_name,
+                    "revenue": revenue,
+                    "quantity": quantity,
+                    "share": share(revenue),
+                }
+                for product, revenue, quantity in products
+            ],
+        }
+
+    # ------------------------------------------------------------
+    # HOOKS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _report_forecast(self, ctx):
+        """Hook: the statistical forecast of the next period for the scope,
+        from the company's latest finished forecast run, or ``None``.
+
+        The months' 80 % intervals are combined as independent errors
+        (``engine.targets.period_forecast``). Read with the user's own rights:
+        forecast lines follow the same rules as the report's scope."""
+        period, company = ctx["period"], ctx["company"]
+        following = period_containing(period.kind, period.end + timedelta(days=1))
+        series_key = {
+            "company": "company",
+            "team": f"team:{ctx['owner'].id}",
+            "user": f"user:{ctx['owner'].id}",
+        }[ctx["scope"]]
+        lines = self.env["salesperf.forecast.line"]
+        rows = lines._read_group(
+            [
+                ("is_latest", "=", True),
+                ("company_id", "=", company.id),
+                ("series_key", "=", series_key),
+                ("date", ">=", following.start),
+                ("date", "<=", following.end),
+            ],
+            ["date:month", "method"],
+            ["forecast:sum", "lo80:sum", "hi80:sum"],
+        )
+        if not rows:
+            return None
+        combined = period_forecast([(point, low, high) for _m, _method, point, low, high in rows])
+        methods = dict(lines._fields["method"]._description_selection(self.env))
+        names = sorted({methods.get(method, "") for _m, method, *_values in rows if method})
+        target = self.env["salesperf.target"].search(
+            [
+                ("scope", "=", ctx["scope"]),
+                ("company_id", "=", company.id),
+                ("metric", "=", "revenue"),
+                ("period_kind", "=", following.kind),
+                ("date_from", "=", following.start),
+                *(
+                    [(SCOPE_FIELDS[ctx["scope"]], "=", ctx["owner"].id)]
+                    if ctx["scope"] != "company"
+                    else []
+                ),
+            ],
+            limit=1,
+        )
+        return {
+            "period_label": self._report_period_label(following),
+            "forecast": combined.point,
+            "lo80": combined.lo80,
+            "hi80": combined.hi80,
+            "target": target.amount if target else None,
+            "method": ", ".join(names),
+        }
+
+    @api.model
+    def _report_commission(self, ctx, kpis):
+        """Hook: the commission cost of the period's statements (all but the
+        cancelled ones) of the scope, or ``None`` without any.
+
+        Read with the user's own rights, and shown only where those rights
+        cover the whole scope: a salesperson's own statements, a team
+        leader's team and members, everything for a Commission Manager or an
+        administrator. Elsewhere a total of the statements one may read
+        would pass for the scope's."""
+        scope, me = ctx["scope"], self.env.user
+        covers_scope = any(me.has_group(group) for group in COMMISSION_READERS) or (
+            scope == "user" or (scope == "team" and ctx["team"].sudo().user_id == me)
+        )
+        if not covers_scope:
+            return None
+        period = ctx["period"]
+        domain = [
+            ("company_id", "=", ctx["company"].id),
+            ("state", "!=", "cancel"),
+            ("date_from", ">=", period.start),
+            ("date_to", "<=", period.end),
+        ]
+        if scope != "company":
+            domain.append((SCOPE_FIELDS[scope], "=", ctx["owner"].id))
+        [(count, total)] = self.env["salesperf.commission.statement"]._read_group(
+            domain, [], ["__count", "total_amount:sum"]
+        )
+        if not count:
+            return None
+        revenue = next(row["current"] for row in kpis if row["code"] == "revenue")
+        return {
+            "total": total,
+            "statements": count,
+            "share_of_revenue": total / revenue if revenue else None,
+        }
+
+    @api.model
+    def _report_scorecards(self, ctx):
+        """Hook: the scorecards of the scope's people for the period, or
+        ``None`` (``[{"name", "user_id", "score", "band", "state_label",
+        "comment", "suggestions"}]``)."""
+        return
+
+    @api.model
+    def _report_highlights(self, ctx, data):
+        """Hook: the main movements in a few sentences written from the
+        numbers: revenue against the references, the salesperson and the
+        product category that gained and lost most since the previous
+        period, and who is behind their revenue target's pace."""
+        period = ctx["period"]
+        previous = previous_period(period)
+        money = self._report_money_formatter(ctx["currency"])
+        sentences = []
+        revenue = next(row for row in data["kpis"] if row["code"] == "revenue")
+        sentences.append(
+            _(
+                "Revenue of %(period)s: %(amount)s, %(change_previous)s compared with "
+                "%(previous)s and %(change_last_year)s compared with %(last_year)s.",
+                period=data["period"]["label"],
+                amount=money(revenue["current"]),
+                change_previous=self._report_signed_percent(revenue["change_previous"]),
+                previous=data["period"]["previous_label"],
+                change_last_year=self._report_signed_percent(revenue["change_last_year"]),
+                last_year=data["period"]["last_year_label"],
+            )
+        )
+        if ctx["in_progress"]:
+            sentences.append(
+                _(
+                    "%(period)s is in progress: its %(days)s days so far are compared with "
+                    "as many first days of the other periods.",
+                    period=data["period"]["label"],
+                    days=(ctx["today"] - period.start).days + 1,
+                )
+            )
+        groupings = [("categ_id", _("Product category"))]
+        if ctx["scope"] != "user":
+            groupings.insert(0, ("user_id", _("Salesperson")))
+        for field_name, what in groupings:
+            sentences += self._report_movements(ctx, field_name, what, previous, money)
+        sentences += self._report_behind(ctx, data, money)
+        return sentences
+
+    # ------------------------------------------------------------
+    # HIGHLIGHTS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _report_movements(self, ctx, field_name, what, previous, money):
+        """The largest gain and the largest drop of revenue by ``field_name``
+        since the previous period: one grouped read over both periods."""
+        facts = self._report_facts(ctx)
+        both = Period(previous.start, ctx["period"].end)
+        rows = facts._read_group(
+            self._report_fact_domain(ctx, both),
+            [field_name, "date:day"],
+            ["revenue:sum"],
+        )
+        deltas = {}
+        for record, day, revenue in rows:
+            sign = 1 if day >= ctx["period"].start else -1
+            deltas[record] = deltas.get(record, 0.0) + sign * revenue
+        sentences = []
+        gains = [(delta, record) for record, delta in deltas.items() if delta > 0]
+        drops = [(delta, record) for record, delta in deltas.items() if delta < 0]
+        if gains:
+            delta, record = max(gains, key=lambda item: item[0])
+            sentences.append(
+                _(
+                    "Largest gain by %(what)s: %(name)s, %(delta)s compared with %(previous)s.",
+                    what=what.lower(),
+                    name=record.display_name or _("Unassigned"),
+                    delta="+" + money(delta),
+                    previous=self._report_period_label(previous),
+                )
+            )
+        if drops:
+            delta, record = min(drops, key=lambda item: item[0])
+            sentences.append(
+                _(
+                    "Largest drop by %(what)s: %(name)s, %(delta)s compared with %(previous)s.",
+                    what=what.lower(),
+                    name=record.display_name or _("Unassigned"),
+                    delta="−" + money(-delta),
+                    previous=self._report_period_label(previous),
+                )
+            )
+        return sentences
+
+    @api.model
+    def _report_behind(self, ctx, data, money):
+        """Who is behind the pace of their revenue target (a closed period:
+        who missed it), from the ranking's figures and the company's working
+        days; for a salesperson's own report, only themselves."""
+        company, period = ctx["company"], ctx["period"]
+        rows = [row for row in data["ranking"]["rows"] if row["target"] or row["attainment"]]
+        if ctx["scope"] == "user":
+            rows = [row for row in rows if row["user_id"] == ctx["user"].id]
+        elapsed, total = company._salesperf_working_days(period, ctx["today"])
+        thresholds = company._salesperf_pacing_thresholds()
+        behind = []
+        for row in rows:
+            if row["attainment"] is None:
+                continue
+            if not ctx["in_progress"]:
+                if row["attainment"] < 1:
+                    behind.append(row)
+                continue
+            # the pace compares ratios only: 1 stands for the target
+            if total and pace(1.0, row["attainment"], elapsed, total, thresholds).status == (
+                "behind"
+            ):
+                behind.append(row)
+        if not rows:
+            return []
+        if not behind:
+            if ctx["in_progress"]:
+                return [_("Nobody is behind the pace of their revenue target.")]
+            return [_("Everyone reached their revenue target.")]
+        names = ", ".join(
+            _(
+                "%(name)s (%(attainment)s)",
+                name=row["name"],
+                attainment=self._report_percent(row["attainment"]),
+            )
+            for row in behind
+        )
+        if ctx["in_progress"]:
+            return [_("Behind the pace of their revenue target: %(names)s.", names=names)]
+        return [_("Missed their revenue target: %(names)s.", names=names)]
+
+    # ------------------------------------------------------------
+    # CHARTS AND FORMATS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _report_charts(self, data):
+        """The SVG charts the PDF prints (the workbook draws native charts)."""
+        labels = data["labels"]
+        trend = data["trend"]
+        series = [
+            {"name": labels["revenue"], "values": trend["revenue"], "color": TREND_COLORS[0]},
+            {
+                "name": labels["last_year"],
+                "values": trend["last_year"],
+                "color": TREND_COLORS[1],
+                "dash": True,
+            },
+        ]
+        if any(value is not None for value in trend["target"]):
+            series.append(
+                {
+                    "name": labels["target"],
+                    "values": trend["target"],
+                    "color": TREND_COLORS[2],
+                    "dash": True,
+                }
+            )
+        empty = _("No sales")
+        return {
+            "trend": Markup(report_svg.line_chart(trend["labels"], series, empty_text=empty)),
+            "channels": Markup(
+                report_svg.bar_chart(
+                    [{"label": row["label"], "value": row["revenue"]} for row in data["channels"]],
+                    empty_text=empty,
+                )
+            ),
+            "categories": Markup(
+                report_svg.bar_chart(
+                    [
+                        {"label": row["label"], "value": row["revenue"]}
+                        for row in data["categories"]
+                    ],
+                    empty_text=empty,
+                )
+            ),
+        }
+
+    @api.model
+    def _report_currency(self, currency):
+        return {
+            "name": currency.name,
+            "symbol": currency.symbol,
+            "position": currency.position,
+            "decimals": currency.decimal_places,
+        }
+
+    @api.model
+    def _report_money_formatter(self, currency):
+        def money(amount):
+            return formatLang(self.env, amount or 0.0, currency_obj=currency)
+
+        return money
+
+    @api.model
+    def _report_format(self, value, unit, currency):
+        """A figure of the report as the reader reads it, in its unit:
+        ``"percent"`` and ``"ratio_percent"`` are fractions (0.25 reads "25.0 %")."""
+        if value is None:
+            return "–"
+        if unit == "monetary":
+            return formatLang(self.env, value, currency_obj=currency)
+        if unit in ("percent", "ratio_percent"):
+            return self._report_percent(value)
+        if unit == "days":
+            return _("%(days)s days", days=formatLang(self.env, value, digits=1))
+        if unit in ("quantity", "ratio"):
+            return formatLang(self.env, value, digits=2)
+        return formatLang(self.env, value, digits=0)
+
+    @api.model
+    def _report_percent(self, ratio):
+        if ratio is None:
+            return "–"
+        return f"{formatLang(self.env, ratio * 100, digits=1)} %"
+
+    @api.model
+    def _report_signed_percent(self, ratio):
+        """A change as a signed percentage ("+12.5 %"), "–" without reference."""
+        if ratio is None:
+            return "–"
+        sign = "+" if ratio > 0 else "−" if ratio < 0 else ""
+        return f"{sign}{formatLang(self.env, abs(ratio) * 100, digits=1)} %"
+
+    @api.model
+    def _report_period_label(self, period):
+        return self.env["salesperf.kpi"]._period_label(period)
+
+    @api.model
+    def _report_labels(self):
+        """Section titles and column headers, in the reader's language."""
+        return {
+            "kpis": _("Key figures"),
+            "kpi": _("KPI"),
+            "current": _("Current"),
+            "previous": _("Previous period"),
+            "last_year": _("Same period last year"),
+            "change_previous": _("vs previous"),
+            "change_last_year": _("vs last year"),
+            "targets": _("Targets"),
+            "target": _("Target"),
+            "actual": _("Actual"),
+            "attainment": _("Attainment"),
+            "expected": _("Expected by now"),
+            "pacing": _("Pacing"),
+            "status": _("Status"),
+            "summary": _("Summary"),
+            "mix": _("Sales mix"),
+            "trend": _("24-month trend"),
+            "month": _("Month"),
+            "revenue": _("Revenue"),
+            "ranking": _("Ranking"),
+            "rank": _("Rank"),
+            "salesperson": _("Salesperson"),
+            "channels": _("Sales channels"),
+            "channel": _("Channel"),
+            "share": _("Share"),
+            "categories": _("Product categories"),
+            "category": _("Category"),
+            "top_customers": _("Top customers"),
+            "customer": _("Customer"),
+            "orders": _("Orders"),
+            "top_products": _("Top products"),
+            "product": _("Product"),
+            "quantity": _("Quantity"),
+            "forecast": _("Forecast"),
+            "forecast_low": _("Low (80 %)"),
+            "forecast_high": _("High (80 %)"),
+            "method": _("Method"),
+            "commission": _("Commissions"),
+            "commission_total": _("Commission cost"),
+            "statements": _("Statements"),
+            "share_of_revenue": _("Share of revenue"),
+            "scorecards": _("Scorecards"),
+            "score": _("Score"),
+            "band": _("Band"),
+            "comment": _("Comment"),
+            "suggestions": _("Suggestions"),
+            "highlights": _("Main movements"),
+            "total": _("Total"),
+            "other": _("Other"),
+            "generated_on": _("Generated on"),
+            "period": _("Period"),
+        }
+
+
+class ReportSalesperfPeriod(models.AbstractModel):
+    """Values of the period report's QWeb template: one report dict per
+    wizard printed, each wizard read with the user's rights (its creator's)."""
+
+    _name = "report.salesperf_odoo.report_salesperf_period"
+    _description = "Sales Performance Period Report (PDF)"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        wizards = self.env["salesperf.period.report.wizard"].browse(docids)
+        wizards.check_access("read")
+        report = self.env["salesperf.period.report"]
+        return {
+            "doc_ids": docids,
+            "doc_model": "salesperf.period.report.wizard",
+            "docs": wizards,
+            "reports": {wizard.id: wizard._report_data() for wizard in wizards},
+            "format_value": report._report_format,
+            "format_change": report._report_signed_percent,
+            "tone_classes": {"good": "text-success", "bad": "text-danger", "neutral": ""},
+            "status_classes": {
+                "ahead": "text-success",
+                "on_track": "text-success",
+                "at_risk": "text-warning",
+                "behind": "text-danger",
+            },
+        }
