@@ -282,16 +282,21 @@ class TestWeeklyDigest(SalesperfCommon):
     # ------------------------------------------------------------
 
     def test_language_of_the_recipient(self):
-        self.template.update_field_translations(
-            "subject", {"zh_CN": "{{ object.company_id.name }}：您的销售周报"}
+        # the module's Chinese terms, as installing the language loads them
+        self.env["ir.module.module"]._load_module_terms(
+            ["salesperf_odoo"], ["zh_CN"], overwrite=True
         )
         with freeze_time("2025-03-10 15:00:00"):
             self._run_cron()
-        self.assertEqual(self._mail(self.sam).subject, "Salesperf Test Company：您的销售周报")
-        self.assertEqual(self._mail(self.sonia).subject, "Salesperf Test Company: your sales week")
-        # Sam's goal of March named in Chinese
-        self.assertIn("2025年3月", self._mail(self.sam).body_html)
-        self.assertIn("March 2025", self._mail(self.sonia).body_html)
+        sam, sonia = self._mail(self.sam), self._mail(self.sonia)
+        self.assertEqual(sam.subject, "Salesperf Test Company：您的销售周报")
+        self.assertEqual(sonia.subject, "Salesperf Test Company: your sales week")
+        # the headings, and Sam's goal of March named in Chinese
+        self.assertIn("您的目标", sam.body_html)
+        self.assertIn("2025年3月", sam.body_html)
+        self.assertNotIn("Your goals", sam.body_html)
+        self.assertIn("Your goals", sonia.body_html)
+        self.assertIn("March 2025", sonia.body_html)
 
     @freeze_time(MONDAY_9_UTC)
     def test_contents(self):
