@@ -101,17 +101,15 @@ class SalesperfWeeklyDigestLog(models.Model):
 
     @api.model
     def _weekly_digest_recipients(self):
-        """Active internal users of Sales and team leaders with an email
-        address who did not switch the weekly email off."""
-        leaders = self.env["crm.team"].search([("user_id", "!=", False)]).user_id
+        """Active internal users of Sales (team leaders among them) with an
+        email address who did not switch the weekly email off. A team leader
+        without Sales rights could read none of the email's opportunities."""
         return self.env["res.users"].search(
             [
                 ("share", "=", False),
                 ("salesperf_weekly_digest", "=", True),
                 ("email", "!=", False),
-                "|",
                 ("groups_id", "in", self.env.ref("sales_team.group_sale_salesman").ids),
-                ("id", "in", leaders.ids),
             ]
         )
 

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount
@@ -271,6 +271,16 @@ class TestWeeklyDigest(SalesperfCommon):
             self._run_cron()
         self.assertFalse(self._logs(self.tom))
         self.assertTrue(self._logs(self.sonia))
+
+    def test_preference_in_the_user_own_form(self):
+        form = self.env.ref("base.view_users_form_simple_modif")
+        views = self.env["res.users"].with_user(self.tom).get_views([(form.id, "form")])
+        self.assertIn('name="salesperf_weekly_digest"', views["views"]["form"]["arch"])
+        # a user reads and changes it on themselves, not on others
+        self.assertTrue(self.tom.with_user(self.tom).read(["salesperf_weekly_digest"]))
+        with self.assertRaises(AccessError):
+            self.sonia.with_user(self.tom).write({"salesperf_weekly_digest": False})
+        self.assertTrue(self.sonia.salesperf_weekly_digest)
 
     def test_bad_hour_is_refused(self):
         with self.assertRaises(ValidationError) as caught:
