@@ -350,6 +350,35 @@ class TestScorecard(ScorecardCommon):
         self.assertIn("Team median:", suggestion.figures)
         self.assertFalse(sam.suggestion_ids)
 
+    def test_period_report_lists_the_scorecards_the_reader_may_read(self):
+        self._score(self.leo)
+        sonia = self._card(self.sonia).with_user(self.leo)
+        sonia.manager_comment = "More orders next month."
+        sonia.action_lock()
+        Report = self.env["salesperf.period.report"]
+        rows = Report.with_user(self.leo)._report_data(
+            "team", JAN_PERIOD, self.company, team=self.team_north
+        )["scorecards"]
+        # best score first: Sam 82 (B), Sonia 68 (C), as computed by hand above
+        self.assertEqual(
+            [(row["name"], row["score"], row["band"], row["state_label"]) for row in rows],
+            [("Sam", 82.0, "B", "Draft"), ("Sonia", 68.0, "C", "Locked")],
+        )
+        self.assertEqual(rows[1]["comment"], "More orders next month.")
+        # Sonia's own report: her scorecard only
+        rows = Report.with_user(self.sonia)._report_data(
+            "user", JAN_PERIOD, self.company, user=self.sonia
+        )["scorecards"]
+        self.assertEqual([row["user_id"] for row in rows], [self.sonia.id])
+        # no scorecard in February: no section
+        feb = period_containing("month", date(2025, 2, 1))
+        self._create_order(self.sonia, self.customer_a, feb.start, [(self.product_x, 1, 10.0, 0.0)])
+        self.assertIsNone(
+            Report.with_user(self.sonia)._report_data("user", feb, self.company, user=self.sonia)[
+                "scorecards"
+            ]
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestScorecardCommission(ScorecardCommon):
