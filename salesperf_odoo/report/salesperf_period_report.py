@@ -33,6 +33,10 @@ COMMISSION_READERS = ("salesperf_odoo.group_salesperf_commission_manager", MANAG
 TREND_MONTHS = 24
 #: Rows of the category mix, top customers and top products.
 TOP_ROWS = 10
+#: Widths of the charts in pixels: the trend across an A4 portrait page, the
+#: bars in half of it.
+TREND_WIDTH = 640
+BAR_WIDTH = 300
 #: Colours of the trend chart: this year, last year, target.
 TREND_COLORS = ("#1f77b4", "#9e9e9e", "#d62728")
 
@@ -465,7 +469,7 @@ class SalesperfPeriodReport(models.AbstractModel):
         channels = [
             {
                 "key": channel or "",
-                "label": labels.get(channel, _("Undefined")),
+                "label": labels.get(channel, self.env._("Undefined")),
                 "revenue": revenue,
                 "share": share(revenue),
             }
@@ -477,7 +481,7 @@ class SalesperfPeriodReport(models.AbstractModel):
         categories = [
             {
                 "id": categ.id,
-                "label": categ.display_name or _("No category"),
+                "label": categ.display_name or self.env._("No category"),
                 "revenue": revenue,
                 "share": share(revenue),
             }
@@ -640,16 +644,26 @@ class SalesperfPeriodReport(models.AbstractModel):
         money = self._report_money_formatter(ctx["currency"])
         sentences = []
         revenue = next(row for row in data["kpis"] if row["code"] == "revenue")
+        comparisons = [
+            self.env._(
+                "%(change)s compared with %(reference)s",
+                change=self._report_signed_percent(revenue[f"change_{name}"]),
+                reference=data["period"][f"{name}_label"],
+            )
+            if revenue[f"change_{name}"] is not None
+            else self.env._(
+                "no sales in %(reference)s to compare with",
+                reference=data["period"][f"{name}_label"],
+            )
+            for name in ("previous", "last_year")
+        ]
         sentences.append(
             _(
-                "Revenue of %(period)s: %(amount)s, %(change_previous)s compared with "
-                "%(previous)s and %(change_last_year)s compared with %(last_year)s.",
+                "Revenue of %(period)s: %(amount)s, %(previous)s and %(last_year)s.",
                 period=data["period"]["label"],
                 amount=money(revenue["current"]),
-                change_previous=self._report_signed_percent(revenue["change_previous"]),
-                previous=data["period"]["previous_label"],
-                change_last_year=self._report_signed_percent(revenue["change_last_year"]),
-                last_year=data["period"]["last_year_label"],
+                previous=comparisons[0],
+                last_year=comparisons[1],
             )
         )
         if ctx["in_progress"]:
@@ -746,7 +760,7 @@ class SalesperfPeriodReport(models.AbstractModel):
                 return [_("Nobody is behind the pace of their revenue target.")]
             return [_("Everyone reached their revenue target.")]
         names = ", ".join(
-            _(
+            self.env._(
                 "%(name)s (%(attainment)s)",
                 name=row["name"],
                 attainment=self._report_percent(row["attainment"]),
@@ -786,10 +800,13 @@ class SalesperfPeriodReport(models.AbstractModel):
             )
         empty = _("No sales")
         return {
-            "trend": Markup(report_svg.line_chart(trend["labels"], series, empty_text=empty)),
+            "trend": Markup(
+                report_svg.line_chart(trend["labels"], series, width=TREND_WIDTH, empty_text=empty)
+            ),
             "channels": Markup(
                 report_svg.bar_chart(
                     [{"label": row["label"], "value": row["revenue"]} for row in data["channels"]],
+                    width=BAR_WIDTH,
                     empty_text=empty,
                 )
             ),
@@ -799,6 +816,7 @@ class SalesperfPeriodReport(models.AbstractModel):
                         {"label": row["label"], "value": row["revenue"]}
                         for row in data["categories"]
                     ],
+                    width=BAR_WIDTH,
                     empty_text=empty,
                 )
             ),
@@ -840,7 +858,7 @@ class SalesperfPeriodReport(models.AbstractModel):
     def _report_percent(self, ratio):
         if ratio is None:
             return "–"
-        return f"{formatLang(self.env, ratio * 100, digits=1)} %"
+        return f"{formatLang(self.env, ratio * 100, digits=1)}\N{NO-BREAK SPACE}%"
 
     @api.model
     def _report_signed_percent(self, ratio):
@@ -848,7 +866,7 @@ class SalesperfPeriodReport(models.AbstractModel):
         if ratio is None:
             return "–"
         sign = "+" if ratio > 0 else "−" if ratio < 0 else ""
-        return f"{sign}{formatLang(self.env, abs(ratio) * 100, digits=1)} %"
+        return f"{sign}{formatLang(self.env, abs(ratio) * 100, digits=1)}\N{NO-BREAK SPACE}%"
 
     @api.model
     def _report_period_label(self, period):

@@ -191,7 +191,7 @@ class TestPeriodReport(PeriodReportCommon):
             [(1, "Sam", 200.0), (2, "Sonia", 500.0)],
         )
         self.assertAlmostEqual(ranking["rows"][0]["attainment"], 0.8)
-        highlights = " ".join(data["highlights"])
+        highlights = " ".join(data["highlights"]).replace("\xa0", " ")
         # Sonia 500 - 400 = +100; Sam 200 - 400 = -200
         self.assertIn("Largest gain by salesperson: Sonia, +100.00", highlights)
         self.assertIn("Largest drop by salesperson: Sam, −200.00", highlights)
@@ -366,6 +366,20 @@ class TestPeriodReportRights(PeriodReportCommon):
             with self.subTest(scope=scope), self.assertRaises(AccessError):
                 self._data(self.leo, scope, **values)
 
+    def test_wizard_defaults_follow_who_reads(self):
+        """The last closed month (15 April: March), and the scope each user
+        may report on: Sonia herself, Leo his team, Lena the company."""
+        sonia = self.env["salesperf.period.report.wizard"].with_user(self.sonia).create({})
+        self.assertEqual(sonia.reference_date, date(2026, 3, 31))
+        self.assertEqual((sonia.date_from, sonia.date_to), (date(2026, 3, 1), date(2026, 3, 31)))
+        self.assertEqual((sonia.scope, sonia.user_id), ("user", self.sonia))
+        self.assertTrue(sonia.is_own_only)
+        leo = self.env["salesperf.period.report.wizard"].with_user(self.leo).create({})
+        self.assertEqual((leo.scope, leo.team_id), ("team", self.team_north))
+        self.assertFalse(leo.is_own_only)
+        lena = self.env["salesperf.period.report.wizard"].with_user(self.lena).create({})
+        self.assertEqual(lena.scope, "company")
+
     def test_forged_wizard_values_grant_nothing(self):
         other = self.env["res.company"].create({"name": "Salesperf Elsewhere"})
         # a team chosen by the client, a context that means nothing to the report
@@ -412,6 +426,113 @@ class TestPeriodReportRights(PeriodReportCommon):
         self.env.invalidate_all()
         with self.assertQueryCount(with_3):
             report._report_data("team", period, self.company, team=self.team_south)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time("2026-07-15 12:00:00")
+class TestPeriodReportForecastCommission(PeriodReportCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        run = cls.env["salesperf.forecast.run"].create(
+            {"company_id": cls.company.id, "state": "done", "date_start": date(2026, 4, 1)}
+        )
+        # the company's series for April, May and June 2026: (point, lo80, hi80)
+        cls.env["salesperf.forecast.line"].create(
+            [
+                {
+                    "run_id": run.id,
+                    "company_id": cls.company.id,
+                    "currency_id": cls.currency_xsa.id,
+                    "level": "company",
+                    "series_key": "company",
+                    "date": month,
+                    "forecast": point,
+                    "lo80": low,
+                    "hi80": high,
+                    "is_latest": True,
+                    "method": "theta",
+                }
+                for month, point, low, high in (
+                    (date(2026, 4, 1), 1200.0, 1000.0, 1500.0),
+                    (date(2026, 5, 1), 800.0, 700.0, 900.0),
+                    (date(2026, 6, 1), 1000.0, 900.0, 1100.0),
+                )
+            ]
+        )
+        statement = {
+            "company_id": cls.company.id,
+            "period_kind": "month",
+            "date_from": date(2026, 3, 1),
+            "date_to": date(2026, 3, 31),
+        }
+
+        def lines(*amounts):
+            return [Command.create({"kind": kind, "amount": amount}) for kind, amount in amounts]
+
+        cls.env["salesperf.commission.statement"].create(
+            [
+                {
+                    **statement,
+                    "user_id": cls.sonia.id,
+                    "team_id": cls.team_north.id,
+                    "line_ids": lines(("commission", 50.0), ("bonus", 10.0)),
+                },
+                {
+                    **statement,
+                    "user_id": cls.sam.id,
+                    "team_id": cls.team_north.id,
+                    "line_ids": lines(("commission", 20.0)),
+                },
+                {
+                    **statement,
+                    "user_id": cls.tom.id,
+                    "state": "cancel",
+                    "line_ids": lines(("commission", 99.0)),
+                },
+            ]
+        )
+        cls.director = new_test_user(
+            cls.env,
+            login="director",
+            groups="sales_team.group_sale_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    def test_forecast_of_the_next_period(self):
+        forecast = self._data(self.lena, "company")["forecast"]
+        self.assertEqual(forecast["period_label"], "April 2026")
+        self.assertEqual(
+            (forecast["forecast"], forecast["lo80"], forecast["hi80"]), (1200.0, 1000.0, 1500.0)
+        )
+        self.assertIsNone(forecast["target"])
+        self.assertEqual(forecast["method"], "Theta")
+        # Q1 2026 (Feb 800 + Mar 1100) forecasts Q2: 1200 + 800 + 1000 = 3000;
+        # the months' errors independent: 3000 - sqrt(200² + 100² + 100²) and
+        # 3000 + sqrt(300² + 100² + 100²)
+        quarter = period_containing("quarter", date(2026, 1, 1))
+        forecast = self._data(self.lena, "company", period=quarter)["forecast"]
+        self.assertEqual(forecast["period_label"], "Q2 2026")
+        self.assertAlmostEqual(forecast["forecast"], 3000.0)
+        self.assertAlmostEqual(forecast["lo80"], 3000 - 60000**0.5)
+        self.assertAlmostEqual(forecast["hi80"], 3000 + 110000**0.5)
+        # Sonia reads her own series only: no company forecast in her report
+        self.assertIsNone(self._data(self.sonia, "user", salesperson=self.sonia)["forecast"])
+
+    def test_commission_cost_where_rights_cover_the_scope(self):
+        # Sonia: 50 + 10 = 60 of her 500 revenue: 0.12
+        commission = self._data(self.sonia, "user", salesperson=self.sonia)["commission"]
+        self.assertEqual(commission, {"total": 60.0, "statements": 1, "share_of_revenue": 0.12})
+        # Leo's team North: 60 + 20 = 80 of 700
+        commission = self._data(self.leo, "team", team=self.team_north)["commission"]
+        self.assertAlmostEqual(commission["total"], 80.0)
+        self.assertAlmostEqual(commission["share_of_revenue"], 80 / 700)
+        # the company, for an administrator: 80, Tom's cancelled 99 left out
+        commission = self._data(self.director, "company")["commission"]
+        self.assertEqual((commission["total"], commission["statements"]), (80.0, 2))
+        # "All Documents" reads only some statements: no partial total
+        self.assertIsNone(self._data(self.lena, "company")["commission"])
 
 
 @tagged("post_install", "-at_install")
@@ -522,13 +643,14 @@ class TestPeriodReportRpc(SalesperfRpcCase):
         if isinstance(wizard_id, list):
             [wizard_id] = wizard_id
         for method in ("action_print_pdf", "action_export_xlsx"):
-            name, _message = self._call(
+            name, message = self._call(
                 "salesperf.period.report.wizard",
                 method,
                 [[wizard_id]],
                 {"context": {"allowed_company_ids": company.ids}},
             )
             self.assertEqual(name, "odoo.exceptions.AccessError", method)
+            self.assertIn("You may report only on yourself", message)
         wizard = self.env["salesperf.period.report.wizard"].browse(wizard_id)
         self.assertEqual(wizard.create_uid, sonia)
         self.assertFalse(wizard.file_data)
