@@ -282,6 +282,25 @@ class TestWeeklyDigest(SalesperfCommon):
             self.sonia.with_user(self.tom).write({"salesperf_weekly_digest": False})
         self.assertTrue(self.sonia.salesperf_weekly_digest)
 
+    def test_log_is_for_administrators(self):
+        with freeze_time(MONDAY_9_UTC):
+            self._run_cron()
+        Log = self.env["salesperf.weekly.digest.log"]
+        with self.assertRaises(AccessError):
+            Log.with_user(self.sonia).search([])
+        admin = new_test_user(
+            self.env,
+            login="ada",
+            groups="salesperf_odoo.group_salesperf_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertEqual(
+            Log.with_user(admin).search([("user_id", "=", self.sonia.id)]).user_id, self.sonia
+        )
+        with self.assertRaises(AccessError):
+            Log.with_user(admin).search([("user_id", "=", self.sonia.id)]).unlink()
+
     def test_bad_hour_is_refused(self):
         with self.assertRaises(ValidationError) as caught:
             self.company.salesperf_digest_hour = 24
