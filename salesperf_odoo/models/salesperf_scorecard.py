@@ -39,11 +39,31 @@ CONDITIONS = [
     ("coverage", "Pipeline coverage below factor"),
 ]
 STATES = [("draft", "Draft"), ("locked", "Locked")]
-#: Opens the lock of a scorecard for closing it, and only for that: an
-#: object, not a value, so no client can send it in a context.
+#: Open scorecards to their own flows, and only to them: objects, not
+#: values, so no client can send them in a context. ``COMPUTING`` writes the
+#: scores, lines and suggestions; ``LOCKING`` closes a period.
+COMPUTING = object()
 LOCKING = object()
 #: Fields the mail thread writes on a locked scorecard (attachments).
 MAIL_FIELDS = {"message_main_attachment_id"}
+#: What a manager writes by hand; everything else is computed.
+EDITABLE_FIELDS = {"manager_comment"}
+
+
+def _check_computing(records):
+    """Scores, KPI lines and suggestions are written by the computation
+    only: a team leader may write his members' scorecards (their comment),
+    never their figures, whatever a client sends."""
+    if records.env.su or records.env.context.get("salesperf_scorecard") is COMPUTING:
+        return
+    raise AccessError(
+        records.env._(
+            "Scorecards are computed (Compute Scorecards): only the manager's comment is "
+            "written by hand."
+        )
+    )
+
+
 ADMIN_GROUP = "salesperf_odoo.group_salesperf_manager"
 
 
@@ -336,10 +356,17 @@ class SalesperfScorecard(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        _check_computing(self)
+        return super().create(vals_list)
+
     def write(self, vals):
-        if self.env.context.get("salesperf_scorecard_lock") is not LOCKING and set(vals) - (
-            MAIL_FIELDS
-        ):
+        token = self.env.context.get("salesperf_scorecard")
+        changed = set(vals) - MAIL_FIELDS
+        if token is not LOCKING and changed - EDITABLE_FIELDS:
+            _check_computing(self)
+        if token is not LOCKING and changed:
             locked = self.filtered(lambda card: card.state == "locked")
             if locked:
                 raise UserError(
@@ -355,6 +382,9 @@ class SalesperfScorecard(models.Model):
     def _unlink_except_locked(self):
         if any(card.state == "locked" for card in self):
             raise UserError(_("A locked scorecard is kept: it cannot be deleted."))
+        # a draft: replaced by the computation, or deleted by an administrator
+        if not self.env.user.has_group(ADMIN_GROUP):
+            _check_computing(self)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -404,7 +434,7 @@ class SalesperfScorecard(models.Model):
                         scorecard=card.name,
                     )
                 )
-        self.with_context(salesperf_scorecard_lock=LOCKING).write(
+        self.with_context(salesperf_scorecard=LOCKING).write(
             {"state": "locked", "locked_by_id": self.env.uid, "locked_on": fields.Datetime.now()}
         )
         for card in self:
@@ -753,7 +783,8 @@ class SalesperfScorecard(models.Model):
     @api.model
     def _write_scorecards(self, company, period, users, people, template_of, scores, suggestions):
         """Write the draft scorecards of ``users`` in one savepoint."""
-        existing = self.search(
+        scorecards = self.with_context(salesperf_scorecard=COMPUTING)
+        existing = scorecards.search(
             [
                 ("company_id", "=", company.id),
                 ("period_kind", "=", period.kind),
@@ -815,7 +846,7 @@ class SalesperfScorecard(models.Model):
                         )
                     written += 1
                 if to_create:
-                    self.create(to_create)
+                    scorecards.create(to_create)
                 self.env.flush_all()
         except pg_errors.UniqueViolation as error:
             raise UserError(
@@ -875,6 +906,19 @@ class SalesperfScorecardLine(models.Model):
     score = fields.Float(digits=(16, 1))
     weighted = fields.Float(string="Weighted Score", digits=(16, 2))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        _check_computing(self)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        _check_computing(self)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_computing(self):
+        _check_computing(self)
+
 
 class SalesperfScorecardSuggestion(models.Model):
     _name = "salesperf.scorecard.suggestion"
@@ -891,6 +935,19 @@ class SalesperfScorecardSuggestion(models.Model):
     lag = fields.Float(string="Behind by (%)", digits=(16, 1))
     text = fields.Text(string="Suggestion")
     figures = fields.Char(help="The figures that triggered the suggestion.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        _check_computing(self)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        _check_computing(self)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_computing(self):
+        _check_computing(self)
 
 
 class SalesperfScorecardCompute(models.TransientModel):
@@ -933,6 +990,13 @@ class SalesperfScorecardCompute(models.TransientModel):
 # ------------------------------------------------------------
 # COMMISSION PLANS: the scorecard as a condition or a multiplier
 # ------------------------------------------------------------
+
+
+class _PeriodScorecards(tuple):
+    """Ids of the scorecards of the periods being computed, passed down to
+    each row in the context: a class of its own, so that no client can send
+    one (a JSON context holds no instance of it)."""
+
 
 #: Plan fields of the scorecard option: frozen with the plan's other rules
 #: once a statement past draft used it.
@@ -1008,7 +1072,11 @@ class SalesperfCommissionScorecardFactor(models.Model):
         "salesperf.commission.plan", required=True, index=True, ondelete="cascade"
     )
     band_id = fields.Many2one(
-        "salesperf.scorecard.band", string="Rating", required=True, ondelete="restrict"
+        "salesperf.scorecard.band",
+        string="Rating",
+        required=True,
+        ondelete="restrict",
+        domain="[('template_id.company_id', '=', parent.company_id)]",
     )
     factor = fields.Float(required=True, default=1.0, digits=(16, 4))
 
@@ -1061,7 +1129,8 @@ class SalesperfCommissionStatement(models.Model):
             )
         )
         return super(
-            SalesperfCommissionStatement, self.with_context(salesperf_scorecard_ids=cards.ids)
+            SalesperfCommissionStatement,
+            self.with_context(salesperf_scorecard_ids=_PeriodScorecards(cards.ids)),
         )._prepare_period(company, day, users=users, expected=expected)
 
     def _prepare_row(self, row, user_segments, sources, targets):
@@ -1097,10 +1166,20 @@ class SalesperfCommissionStatement(models.Model):
         """The person's scorecard of the statement's period: a locked one
         first, else the latest draft; an empty recordset without one."""
         Scorecard = self.env["salesperf.scorecard"].sudo()
-        if "salesperf_scorecard_ids" in self.env.context:
-            cards = Scorecard.browse(self.env.context["salesperf_scorecard_ids"])
-        else:
-            cards = Scorecard.search([("company_id", "=", company.id)], order="state desc, id desc")
+        prefetched = self.env.context.get("salesperf_scorecard_ids")
+        if not isinstance(prefetched, _PeriodScorecards):
+            # one row alone (an estimate, a what-if): its own query
+            return Scorecard.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("user_id", "=", user.id),
+                    ("period_kind", "=", period.kind),
+                    ("date_start", "=", period.start),
+                ],
+                order="state desc, id desc",
+                limit=1,
+            )
+        cards = Scorecard.browse(prefetched)
         return cards.filtered(
             lambda card: (
                 card.user_id == user

@@ -274,6 +274,37 @@ class TestScorecard(ScorecardCommon):
         with self._refused(AccessError, "Only team leaders"):
             self._score(self.sonia)
 
+    def test_figures_are_never_written_by_hand(self):
+        self._score(self.leo)
+        sonia = self._card(self.sonia).with_user(self.leo)
+        # Leo writes his comment on his member's scorecard, never her figures
+        sonia.manager_comment = "Fine"
+        for values in ({"score": 100.0}, {"band_id": self.band["A"].id}):
+            with self._refused(AccessError, "only the manager's comment"):
+                sonia.write(values)
+        with self._refused(AccessError, "only the manager's comment"):
+            sonia.line_ids[0].score = 120.0
+        with self._refused(AccessError, "only the manager's comment"):
+            self.env["salesperf.scorecard.line"].with_user(self.leo).create(
+                {"scorecard_id": sonia.id, "kpi": "orders", "score": 100.0}
+            )
+        with self._refused(AccessError, "only the manager's comment"):
+            sonia.line_ids.unlink()
+        with self._refused(AccessError, "only the manager's comment"):
+            self.env["salesperf.scorecard"].with_user(self.leo).create(
+                {
+                    "user_id": self.sonia.id,
+                    "company_id": self.company.id,
+                    "period_kind": "quarter",
+                    "date_start": JAN,
+                    "date_end": date(2025, 3, 31),
+                    "template_id": self.template.id,
+                    "score": 100.0,
+                }
+            )
+        self.assertAlmostEqual(sonia.score, 68.0)
+        self.assertEqual(len(sonia.line_ids), 2)
+
     def test_leader_scores_his_members_whole_figures(self):
         # Leo reads only his own documents, yet his members' scores count
         # their own sales: 82 for Sam as computed by hand above
