@@ -644,19 +644,22 @@ class SalesperfPeriodReport(models.AbstractModel):
         money = self._report_money_formatter(ctx["currency"])
         sentences = []
         revenue = next(row for row in data["kpis"] if row["code"] == "revenue")
-        comparisons = [
-            self.env._(
-                "%(change)s compared with %(reference)s",
-                change=self._report_signed_percent(revenue[f"change_{name}"]),
-                reference=data["period"][f"{name}_label"],
-            )
-            if revenue[f"change_{name}"] is not None
-            else self.env._(
-                "no sales in %(reference)s to compare with",
-                reference=data["period"][f"{name}_label"],
-            )
-            for name in ("previous", "last_year")
-        ]
+        comparisons = []
+        for name in ("previous", "last_year"):
+            change = revenue["change_" + name]
+            reference = data["period"][name + "_label"]
+            if change is None:
+                comparisons.append(
+                    _("no sales in %(reference)s to compare with", reference=reference)
+                )
+            else:
+                comparisons.append(
+                    _(
+                        "%(change)s compared with %(reference)s",
+                        change=self._report_signed_percent(change),
+                        reference=reference,
+                    )
+                )
         sentences.append(
             _(
                 "Revenue of %(period)s: %(amount)s, %(previous)s and %(last_year)s.",

@@ -606,6 +606,26 @@ class TestReportSchedule(PeriodReportCommon):
         self.assertEqual(len(notes), 3)
         self.assertIn("nothing to report", notes[0])
 
+    def test_in_the_language_of_the_recipient(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        # the module's Chinese terms, as installing the language loads them
+        self.env["ir.module.module"]._load_module_terms(
+            ["salesperf_odoo"], ["zh_CN"], overwrite=True
+        )
+        self.leo.lang = "zh_CN"
+        schedule = self._schedule(recipient_user_ids=[Command.set(self.leo.ids)])
+        with freeze_time("2026-04-02 12:00:00"):
+            self.env["salesperf.report.schedule"]._cron_send_reports()
+        mail = self._mails(schedule)
+        self.assertEqual(mail.subject, "North monthly：2026年3月")
+        self.assertIn("的销售业绩报告", mail.body_html)
+        pdf = mail.attachment_ids.filtered(lambda a: not a.name.endswith(".xlsx"))
+        self.assertIn("销售业绩报告：North，2026年3月", pdf.raw.decode())
+        self.assertIn("关键指标", pdf.raw.decode())
+        workbook = mail.attachment_ids.filtered(lambda a: a.name.endswith(".xlsx"))
+        book = openpyxl.load_workbook(io.BytesIO(workbook.raw), data_only=True)
+        self.assertIn("销售构成", book.sheetnames)
+
     def test_schedules_are_for_managers(self):
         with self.assertRaises(AccessError):
             self.env["salesperf.report.schedule"].with_user(self.sonia).create(

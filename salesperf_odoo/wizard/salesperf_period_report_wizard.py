@@ -164,4 +164,5 @@ class SalesperfPeriodReportWizard(models.TransientModel):
     @api.model
     def _file_name(self, data, extension):
         stem = re.sub(r"[^\w\- ]+", "", f"{data['scope']['name']} {data['period']['label']}")
-        return f"{_('Sales Performance')} - {stem.strip()}.{extension}"
+        title = _("Sales Performance")
+        return f"{title} - {stem.strip()}.{extension}"
