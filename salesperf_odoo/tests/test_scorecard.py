@@ -5,7 +5,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..engine.periods import period_containing
@@ -123,6 +123,22 @@ class TestScorecard(ScorecardCommon):
         self.assertEqual((tom.score, tom.band_id), (0.0, self.band["D"]))
         self.assertEqual((sonia.team_id, tom.team_id), (self.team_north, self.team_south))
         self.assertEqual(sonia.state, "draft")
+
+    def test_compute_from_the_wizard_as_a_team_leader(self):
+        wizard = Form(self.env["salesperf.scorecard.compute"].with_user(self.leo))
+        wizard.period_kind = "month"
+        wizard.date_start = date(2025, 1, 17)  # any day of January
+        action = wizard.save().action_compute()
+        cards = self.env["salesperf.scorecard"].search(action["domain"])
+        self.assertEqual(cards.user_id, self.sonia | self.sam)
+        self.assertEqual(set(cards.mapped("date_start")), {JAN})
+        # every view of the scorecards opens for him
+        views = (
+            self.env["salesperf.scorecard"]
+            .with_user(self.leo)
+            .get_views([(False, kind) for kind in ("list", "form", "kanban", "pivot", "graph")])
+        )
+        self.assertEqual(len(views["views"]), 5)
 
     def test_weights_must_total_100(self):
         Template = self.env["salesperf.scorecard.template"].with_user(self.ada)
