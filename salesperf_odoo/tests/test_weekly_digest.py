@@ -372,6 +372,43 @@ class TestWeeklyDigest(SalesperfCommon):
         self.assertIn("down", body)
         self.assertNotIn("Your team", body)
 
+    @freeze_time(MONDAY_9_UTC)
+    def test_queries_do_not_grow_with_the_lines(self):
+        Log = self.env["salesperf.weekly.digest.log"]
+
+        def count_queries():
+            shared = {}
+            Log._weekly_digest_values(self.tom, shared)  # the company's ranking, once
+            # from cold caches each time: only the reads of the data remain to differ
+            self.env.flush_all()
+            self.env.invalidate_all()
+            self.env.registry.clear_all_caches()
+            before = self.env.cr.sql_log_count
+            Log._weekly_digest_values(self.leo, shared)
+            return self.env.cr.sql_log_count - before
+
+        first = count_queries()
+        # more deals, orders and team members: as many queries
+        self.env["crm.lead"].create(
+            [
+                {
+                    "name": f"Extra {index}",
+                    "type": "opportunity",
+                    "user_id": self.leo.id,
+                    "company_id": self.company.id,
+                    "expected_revenue": 100.0 * index,
+                    "probability": 10,
+                    "date_deadline": date(2025, 3, 20),
+                }
+                for index in range(1, 8)
+            ]
+        )
+        self._create_order(
+            self.leo, self.customer_a, date(2025, 3, 4), [(self.product_x, 2, 50.0, 0)]
+        )
+        self.team_north.member_ids |= self.tom
+        self.assertEqual(count_queries(), first)
+
     def _ranking_section(self, body):
         return body.split("Ranking of the month")[1].split("What moved this week")[0]
 
