@@ -179,8 +179,20 @@ class SalesperfReportSchedule(models.Model):
         sent = 0
         for schedule in self.search([]):
             period = schedule._due_period(schedule.company_id._salesperf_today())
-            if period:
-                sent += schedule._send_period(period)
+            if not period:
+                continue
+            try:
+                # one schedule that fails (a report that cannot be printed)
+                # neither stops the others nor counts its period as sent: it
+                # is tried again at the next run
+                with self.env.cr.savepoint():
+                    sent += schedule._send_period(period)
+            except Exception:
+                _logger.exception(
+                    "Sales performance report schedule %s: the report of %s failed",
+                    schedule.id,
+                    period.start,
+                )
         _logger.info("Sales performance report schedules: %s email(s) queued", sent)
 
     def _send_period(self, period):

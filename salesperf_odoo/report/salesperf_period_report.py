@@ -630,7 +630,15 @@ class SalesperfPeriodReport(models.AbstractModel):
     def _report_scorecards(self, ctx):
         """Hook: the scorecards of the scope's people for the period, or
         ``None`` (``[{"name", "user_id", "score", "band", "state_label",
-        "comment", "suggestions"}]``)."""
+        "comment", "suggestions"}]``).
+
+        ``ctx`` is the report's context, checked by :meth:`_report_access`:
+        ``scope`` ("company", "team", "user"), ``period`` (an
+        ``engine.periods.Period``), ``company``, ``team``, ``user`` and
+        ``owner`` (the record reported on), ``today`` (the company's),
+        ``in_progress``, ``elevated`` (the scope's figures are read with sudo
+        after the check), ``sees_all`` (the reader sees all documents) and
+        ``currency``."""
         return
 
     @api.model
@@ -693,18 +701,14 @@ class SalesperfPeriodReport(models.AbstractModel):
     @api.model
     def _report_movements(self, ctx, field_name, what, previous, money):
         """The largest gain and the largest drop of revenue by ``field_name``
-        since the previous period: one grouped read over both periods."""
+        since the previous period: one grouped read per period."""
         facts = self._report_facts(ctx)
-        both = Period(previous.start, ctx["period"].end)
-        rows = facts._read_group(
-            self._report_fact_domain(ctx, both),
-            [field_name, "date:day"],
-            ["revenue:sum"],
-        )
         deltas = {}
-        for record, day, revenue in rows:
-            sign = 1 if day >= ctx["period"].start else -1
-            deltas[record] = deltas.get(record, 0.0) + sign * revenue
+        for period, sign in ((ctx["period"], 1), (previous, -1)):
+            for record, revenue in facts._read_group(
+                self._report_fact_domain(ctx, period), [field_name], ["revenue:sum"]
+            ):
+                deltas[record] = deltas.get(record, 0.0) + sign * revenue
         sentences = []
         gains = [(delta, record) for record, delta in deltas.items() if delta > 0]
         drops = [(delta, record) for record, delta in deltas.items() if delta < 0]

@@ -2,6 +2,7 @@
 import base64
 import io
 from datetime import date, datetime
+from unittest.mock import patch
 
 import openpyxl
 from lxml import html
@@ -9,6 +10,7 @@ from lxml import html
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from ..engine.periods import period_containing
 from .common import SalesperfCommon, SalesperfRpcCase
@@ -284,6 +286,22 @@ class TestPeriodReport(PeriodReportCommon):
         self.assertAlmostEqual(revenue[4], -0.125)
         self.assertAlmostEqual(revenue[5], 6.0)
         self.assertEqual(round(rows["Margin"][1], 2), 275.00)  # 195 + 80
+
+    def test_company_workbook_lists_who_is_not_ranked(self):
+        wizard = self._wizard(self.lena, scope="company")
+        wizard.action_export_xlsx()
+        book = openpyxl.load_workbook(
+            io.BytesIO(base64.b64decode(wizard.file_data)), data_only=True
+        )
+        names = [
+            cell
+            for row in book["Ranking"].iter_rows(values_only=True)
+            for cell in row
+            if isinstance(cell, str)
+        ]
+        # Sam and Sonia ranked by attainment; Tom without a target is listed
+        self.assertLess(names.index("Sam"), names.index("Sonia"))
+        self.assertIn("Tom", names)
 
     def test_pdf_html_shows_the_figures(self):
         wizard = self._wizard(self.lena, scope="company")
@@ -605,6 +623,35 @@ class TestReportSchedule(PeriodReportCommon):
         # one note per recipient, once
         self.assertEqual(len(notes), 3)
         self.assertIn("nothing to report", notes[0])
+
+    def test_a_failing_schedule_is_tried_again(self):
+        """A schedule whose report fails keeps its period unsent (tried again at
+        the next run) and does not stop the other schedules."""
+        failing = self._schedule(name="Failing", recipient_user_ids=[Command.set(self.leo.ids)])
+        working = self._schedule(name="Working", recipient_user_ids=[Command.set(self.leo.ids)])
+        render = type(failing)._render_files
+
+        def render_or_fail(schedule, reader, period):
+            if schedule == failing:
+                raise ValueError("printer on fire")
+            return render(schedule, reader, period)
+
+        cron = self.env["salesperf.report.schedule"]
+        with (
+            freeze_time("2026-04-02 12:00:00"),
+            patch.object(type(failing), "_render_files", render_or_fail),
+            mute_logger("odoo.addons.salesperf_odoo.models.salesperf_report_schedule"),
+        ):
+            cron._cron_send_reports()
+        self.assertFalse(failing.last_period_start)
+        self.assertFalse(self._mails(failing))
+        self.assertEqual(working.last_period_start, date(2026, 3, 1))
+        self.assertEqual(len(self._mails(working)), 1)
+        with freeze_time("2026-04-03 12:00:00"):
+            cron._cron_send_reports()
+        self.assertEqual(failing.last_period_start, date(2026, 3, 1))
+        self.assertEqual(len(self._mails(failing)), 1)
+        self.assertEqual(len(self._mails(working)), 1)
 
     def test_in_the_language_of_the_recipient(self):
         self.env["res.lang"]._activate_lang("zh_CN")
