@@ -200,6 +200,45 @@ class TestPeriodReport(PeriodReportCommon):
         # both missed their target (closed period)
         self.assertIn("Missed their revenue target: Sam (80.0 %), Sonia (50.0 %).", highlights)
 
+    def test_period_in_progress_is_paced(self):
+        """April 2026 on 15 April: 11 of its 22 working days have passed
+        (1-3, 6-10, 13-15 of the 22 weekdays 1-3, 6-10, 13-17, 20-24, 27-30)."""
+        april = period_containing("month", date(2026, 4, 1))
+        self.env["salesperf.target"].create(
+            {
+                "scope": "user",
+                "user_id": self.sonia.id,
+                "metric": "revenue",
+                "period_kind": "month",
+                "date_from": april.start,
+                "amount": 1000.0,
+                "company_id": self.company.id,
+            }
+        )
+        self._create_order(
+            self.sonia, self.customer_a, date(2026, 4, 2), [(self.product_x, 1, 100.0, 60.0)]
+        )
+        # 20 March: after the 15th, outside the like-for-like comparison
+        self._create_order(
+            self.sonia, self.customer_a, date(2026, 3, 20), [(self.product_y, 1, 40.0, 25.0)]
+        )
+        data = self._data(self.sonia, "user", salesperson=self.sonia, period=april)
+        self.assertTrue(data["period"]["in_progress"])
+        [target] = data["targets"]
+        # expected 1000 × 11 / 22 = 500; 100 / 500 = 0.2: behind
+        self.assertAlmostEqual(target["expected"], 500.0)
+        self.assertAlmostEqual(target["pacing"], 0.2)
+        self.assertAlmostEqual(target["attainment"], 0.1)
+        self.assertEqual(target["status"], "behind")
+        # like for like: 1-15 April (100) against 1-15 March (500: the order
+        # of the 5th; the 20th is after the 15th)
+        revenue = self._kpi(data, "revenue")
+        self.assertAlmostEqual(revenue["previous"], 500.0)
+        self.assertAlmostEqual(revenue["change_previous"], -0.8)
+        highlights = " ".join(data["highlights"]).replace("\xa0", " ")
+        self.assertIn("April 2026 is in progress: its 15 days so far", highlights)
+        self.assertIn("Behind the pace of their revenue target: Sonia (10.0 %).", highlights)
+
     def test_time_zone_of_the_company(self):
         """An order at 2026-03-31 20:00 UTC is on 1 April in Auckland (UTC+13)."""
         company = self.env["res.company"].create(
