@@ -9,7 +9,7 @@ from lxml import html
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import Form, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..engine.periods import period_containing
@@ -436,6 +436,25 @@ class TestPeriodReportRights(PeriodReportCommon):
         self.assertFalse(leo.is_own_only)
         lena = self.env["salesperf.period.report.wizard"].with_user(self.lena).create({})
         self.assertEqual(lena.scope, "company")
+
+    def test_salesperson_exports_her_report_through_the_form(self):
+        with Form(self.env["salesperf.period.report.wizard"].with_user(self.sonia)) as form:
+            # she reports on herself only: the scope and person are not hers to change
+            self.assertTrue(form._get_modifier("scope", "readonly"))
+            self.assertTrue(form._get_modifier("user_id", "readonly"))
+            self.assertFalse(form._get_modifier("team_id", "required"))
+            form.period_kind = "quarter"
+        wizard = form.record
+        wizard.action_export_xlsx()
+        book = openpyxl.load_workbook(
+            io.BytesIO(base64.b64decode(wizard.file_data)), data_only=True
+        )
+        revenue = next(
+            row for row in book["Summary"].iter_rows(values_only=True) if row[0] == "Revenue"
+        )
+        # Q1 2026: her 400 in February + 500 in March = 900
+        self.assertEqual(round(revenue[1], 2), 900.00)
+        self.assertIn("Sonia Q1 2026", wizard.file_name)
 
     def test_forged_wizard_values_grant_nothing(self):
         other = self.env["res.company"].create({"name": "Salesperf Elsewhere"})

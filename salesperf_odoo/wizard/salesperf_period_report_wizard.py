@@ -92,6 +92,7 @@ class SalesperfPeriodReportWizard(models.TransientModel):
     def _default_team_id(self):
         return self._led_teams()[:1] or self.env.user.sale_team_id
 
+    @api.depends("company_id")
     @api.depends_context("uid")
     def _compute_is_own_only(self):
         own_only = not self._sees_whole_company() and not self._led_teams()
