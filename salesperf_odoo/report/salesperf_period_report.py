@@ -480,7 +480,6 @@ class SalesperfPeriodReport(models.AbstractModel):
         )
         categories = [
             {
-                "id": categ.id,
                 "label": categ.display_name or self.env._("No category"),
                 "revenue": revenue,
                 "share": share(revenue),
@@ -489,9 +488,7 @@ class SalesperfPeriodReport(models.AbstractModel):
         ]
         rest = sum(revenue for _categ, revenue in category_rows[TOP_ROWS:])
         if len(category_rows) > TOP_ROWS:
-            categories.append(
-                {"id": False, "label": _("Other"), "revenue": rest, "share": share(rest)}
-            )
+            categories.append({"label": _("Other"), "revenue": rest, "share": share(rest)})
         customers = facts._read_group(
             [*domain, ("commercial_partner_id", "!=", False)],
             ["commercial_partner_id"],
