@@ -31,3 +31,8 @@ from . import test_forecast_submission
 from . import test_forecast_run
 from . import test_forecast_accuracy
 from . import test_forecast_anomaly
+from . import test_weekly_digest
+from . import test_period_report
+from . import test_scorecard
+from . import test_dashboard
+from . import test_dashboard_tour

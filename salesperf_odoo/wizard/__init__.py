@@ -1,6 +1,7 @@
 from . import salesperf_external_sale_import
 from . import salesperf_kpi_review
 from . import salesperf_ranking
+from . import salesperf_period_report_wizard
 from . import salesperf_target_revision
 from . import salesperf_target_split
 from . import salesperf_commission_compute
