@@ -74,10 +74,11 @@
         "report/salesperf_period_report_templates.xml",
         "wizard/salesperf_period_report_wizard_views.xml",
         "views/salesperf_report_schedule_views.xml",
-        "data/salesperf_dashboard_data.xml",
         "views/salesperf_scorecard_views.xml",
         # menus last: they point to the actions above
         "views/salesperf_menus.xml",
+        # the dashboard links to the menus above
+        "data/salesperf_dashboard_data.xml",
     ],
     "assets": {
         "web.assets_backend": [
