@@ -355,13 +355,43 @@ class TestDashboardFigures(SalesperfCommon):
         self.assertEqual(set(ranking), {self.sonia.id})
         self.assertAlmostEqual(ranking[self.sonia.id]["revenue_attainment"], 62.5)
 
+    def _chart(self, group_field, user):
+        """The attainment chart grouped by ``group_field``, read as ``user``:
+        ``{record id: attainment}``."""
+        [chart] = [
+            chart
+            for chart in odoo_charts(self.spreadsheet)
+            if chart["metaData"]["groupBy"] == [group_field]
+            and chart["metaData"]["resModel"] == "salesperf.performance"
+        ]
+        groups = (
+            self.env["salesperf.performance"]
+            .with_user(user)
+            .read_group(
+                chart["searchParams"]["domain"] + self._filter_domain(chart["fieldMatching"], 2025),
+                [f"{chart['metaData']['measure']}:avg"],
+                [group_field],
+                lazy=False,
+            )
+        )
+        return {group[group_field][0]: group["revenue_attainment"] for group in groups}
+
     def test_ranking_for_all_documents(self):
         """Sonia 500 / 800 = 62.5 % ranks above Sam 500 / 1,000 = 50 %; Tom
-        has no target and is left out."""
+        has no target and is left out. Team North: (500 + 500) / (800 +
+        1,000) = 55.56 %. Sonia's charts hold her figures only."""
         ranking = self._pivot("6", self.lena)
         self.assertEqual(set(ranking), {self.sonia.id, self.sam.id})
         self.assertAlmostEqual(ranking[self.sonia.id]["revenue_attainment"], 62.5)
         self.assertAlmostEqual(ranking[self.sam.id]["revenue_attainment"], 50.0)
+        self.assertEqual(
+            self._chart("user_id", self.lena), {self.sonia.id: 62.5, self.sam.id: 50.0}
+        )
+        teams = self._chart("team_id", self.lena)
+        self.assertEqual(set(teams), {self.team_north.id})
+        self.assertAlmostEqual(teams[self.team_north.id], 1000.0 / 1800.0 * 100, places=2)
+        self.assertEqual(self._chart("user_id", self.sonia), {self.sonia.id: 62.5})
+        self.assertEqual(self._chart("team_id", self.sonia), {self.team_north.id: 62.5})
 
     def test_company_forecast_not_shown_to_salesperson(self):
         """A company-level forecast line counts for Lena, never for Sonia."""
