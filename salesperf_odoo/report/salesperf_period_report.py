@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 from odoo.tools.misc import babel_locale_parse, formatLang, get_lang
 
 from ..engine import report_svg
@@ -13,6 +14,7 @@ from ..engine.kpi import KPI_DEFINITIONS, change_tone, compare, derive_kpis
 from ..engine.periods import (
     Period,
     _shift_months,
+    full_comparison_periods,
     is_in_progress,
     period_containing,
     previous_period,
@@ -33,6 +35,8 @@ COMMISSION_READERS = ("salesperf_odoo.group_salesperf_commission_manager", MANAG
 TREND_MONTHS = 24
 #: Rows of the category mix, top customers and top products.
 TOP_ROWS = 10
+#: Fields the sales cube sums the period's and the previous period's sales by.
+CUBE_FIELDS = ("user_id", "categ_id", "channel", "commercial_partner_id", "product_tmpl_id")
 #: Widths of the charts in pixels: the trend across an A4 portrait page, the
 #: bars in half of it.
 TREND_WIDTH = 640
@@ -56,7 +60,9 @@ class SalesperfPeriodReport(models.AbstractModel):
     other people's amounts only as the company's ranking setting allows.
 
     Every query is grouped: their number does not depend on the number of
-    order lines, salespeople or months.
+    order lines, salespeople or months. The scope's revenue by month, by
+    salesperson, by category and by channel (trend, mix and highlights) comes
+    from one pass over the facts (:meth:`_report_sales_cube`).
     """
 
     _name = "salesperf.period.report"
@@ -97,11 +103,12 @@ class SalesperfPeriodReport(models.AbstractModel):
             "sees_all": self.env.user.has_group(ALL_DOCUMENTS_GROUP),
             "currency": company.currency_id,
         }
-        facts = self._report_facts(ctx)
-        fact_domain = self._report_fact_domain(ctx, period)
-        mix_rows = facts._read_group(fact_domain, ["channel"], ["revenue:sum", "__count"])
+        ctx["sales"] = self._report_sales_cube(ctx)
         targets = self._report_targets(ctx)
-        if not any(count for _channel, _revenue, count in mix_rows) and not targets:
+        if (
+            not any(lines for *_figures, lines in ctx["sales"]["channel"]["current"])
+            and not targets
+        ):
             raise UserError(
                 _(
                     "There is nothing to report for %(owner)s in %(period)s: no confirmed "
@@ -138,7 +145,7 @@ class SalesperfPeriodReport(models.AbstractModel):
             "trend": self._report_trend(ctx),
             "ranking": self._report_ranking(ctx),
         }
-        data.update(self._report_mix(ctx, mix_rows))
+        data.update(self._report_mix(ctx))
         data["forecast"] = self._report_forecast(ctx)
         data["commission"] = self._report_commission(ctx, kpis)
         data["scorecards"] = self._report_scorecards(ctx)
@@ -242,6 +249,99 @@ class SalesperfPeriodReport(models.AbstractModel):
             domain.append((SCOPE_FIELDS[ctx["scope"]], "=", ctx["owner"].id))
         return domain
 
+    @api.model
+    def _report_trend_months(self, period):
+        """First days of the trend's months, ending with the period's last month."""
+        last_month = period.end.replace(day=1)
+        return [_shift_months(last_month, offset) for offset in range(1 - TREND_MONTHS, 1)]
+
+    @api.model
+    def _report_sales_cube(self, ctx):
+        """The scope's sales read in one pass over its sold lines, with the
+        report's rights: the 36 months of the trend (the period's previous
+        period lies within them), grouped at once (SQL grouping sets) into
+
+        - ``"months"``: ``{first day of month: revenue}``, the trend's months
+          and the same months a year earlier;
+        - one entry per field of :data:`CUBE_FIELDS`: ``{"current" |
+          "previous": [(value, revenue, quantity, lines)]}``, the period's and
+          the previous period's, ``value`` a record (empty for none) or the
+          channel's key, in the order of a ``_read_group`` without ``order``
+          (by id or key, none last).
+
+        Every figure is summed by the database, as the separate grouped reads
+        it replaces summed it: the same amounts to the last digit, while the
+        lines are read and joined once instead of once per section.
+        """
+        period = ctx["period"]
+        previous = previous_period(period)
+        months = self._report_trend_months(period)
+        history = Period(_shift_months(months[0], -12), period.end)
+        facts = self._report_facts(ctx)
+        facts.browse().check_access("read")
+        query = facts._search(self._report_fact_domain(ctx, history))
+        day = facts._field_to_sql(facts._table, "date", query)
+        # the period's lines, the previous period's (which ends the day
+        # before the period starts) and older ones, as two booleans: the
+        # database estimates their groups right and sums them in memory
+        current = SQL("(%s >= %s)", day, period.start)
+        recent = SQL("(%s >= %s)", day, previous.start)
+        month = facts._read_group_groupby("date:month", query)
+        keys = [facts._read_group_groupby(name, query) for name in CUBE_FIELDS]
+        query.groupby = SQL(
+            "GROUPING SETS ((%s), %s)",
+            month,
+            SQL(", ").join(SQL("(%s, %s, %s)", current, recent, key) for key in keys),
+        )
+        rows = self.env.execute_query(
+            query.select(
+                month,
+                current,
+                recent,
+                *keys,
+                SQL("GROUPING(%s)", month),
+                *(SQL("GROUPING(%s)", key) for key in keys),
+                facts._read_group_select("revenue:sum", query),
+                facts._read_group_select("quantity:sum", query),
+                SQL("COUNT(*)"),
+            )
+        )
+        width = len(CUBE_FIELDS)
+        monthly = []
+        # (field, bucket): [(key, revenue, quantity, lines)]
+        grouped = {}
+        for row in rows:
+            month_value, is_current, is_recent = row[:3]
+            values = row[3 : 3 + width]
+            month_grouped, *key_grouped = row[3 + width : 4 + 2 * width]
+            revenue, quantity, lines = row[4 + 2 * width :]
+            if not month_grouped:
+                monthly.append((month_value, revenue or 0.0))
+            elif is_recent:
+                index = key_grouped.index(0)
+                bucket = "current" if is_current else "previous"
+                grouped.setdefault((CUBE_FIELDS[index], bucket), []).append(
+                    (values[index], revenue or 0.0, quantity or 0.0, lines)
+                )
+        month_days = facts._read_group_postprocess_groupby(
+            "date:month", [month_value for month_value, _revenue in monthly]
+        )
+        cube = {
+            "months": {
+                month_day: revenue
+                for month_day, (_month, revenue) in zip(month_days, monthly, strict=True)
+            }
+        }
+        cube.update({name: {"current": [], "previous": []} for name in CUBE_FIELDS})
+        for (name, bucket), group_rows in grouped.items():
+            group_rows.sort(key=lambda item: (item[0] is None, item[0] or 0))
+            values = facts._read_group_postprocess_groupby(name, [item[0] for item in group_rows])
+            cube[name][bucket] = [
+                (value, *figures)
+                for value, (_key, *figures) in zip(values, group_rows, strict=True)
+            ]
+        return cube
+
     # ------------------------------------------------------------
     # SECTIONS
     # ------------------------------------------------------------
@@ -251,16 +351,7 @@ class SalesperfPeriodReport(models.AbstractModel):
         """Every KPI with the period before and the same period last year.
         A closed period is compared whole; one in progress like for like
         (its days so far against as many days of each reference period)."""
-        period, company = ctx["period"], ctx["company"]
-        mode = "elapsed" if ctx["in_progress"] else "full"
-        comparison = self._report_kpi_model(ctx)._compute_kpi_comparison(
-            period, ctx["scope"], company, mode
-        )
-        empty = derive_kpis({})
-        values = comparison.get(
-            (ctx["owner"].id, company.id),
-            {"current": empty, "previous": empty, "last_year": empty},
-        )
+        values = self._report_kpi_comparison(ctx)
         labels = self.env["salesperf.kpi"]._kpi_labels()
         rows = []
         for kpi in KPI_DEFINITIONS:
@@ -282,6 +373,30 @@ class SalesperfPeriodReport(models.AbstractModel):
                 )
             rows.append(row)
         return rows
+
+    @api.model
+    def _report_kpi_comparison(self, ctx):
+        """The scope owner's KPIs as ``salesperf.kpi._compute_kpi_comparison``
+        measures them (``{"current" | "previous" | "last_year": kpis}``), each
+        distinct period measured once: a year's previous period is the same
+        year as last year's, measured once for both."""
+        period, company = ctx["period"], ctx["company"]
+        mode = "elapsed" if ctx["in_progress"] else "full"
+        kpi = self._report_kpi_model(ctx)
+        whole = full_comparison_periods(period)
+        empty = derive_kpis({})
+        key = (ctx["owner"].id, company.id)
+        measured = {}
+        values = {}
+        # one company: one set of periods, counted up to the company's today
+        [(_companies, periods)] = kpi._comparison_periods(period, company, mode)
+        for name, counted in periods.items():
+            if (counted, whole[name]) not in measured:
+                measured[counted, whole[name]] = kpi._compute_counted_kpis(
+                    counted, whole[name], ctx["scope"], company
+                )
+            values[name] = measured[counted, whole[name]].get(key, empty)
+        return values
 
     @api.model
     def _report_fraction(self, unit, value):
@@ -340,17 +455,11 @@ class SalesperfPeriodReport(models.AbstractModel):
     @api.model
     def _report_trend(self, ctx):
         """Revenue of the 24 months ending with the period's last month, of
-        the same months a year earlier, and the owner's monthly revenue
-        targets: one grouped read of 36 months, one search of targets."""
+        the same months a year earlier (the 36 months of the sales cube), and
+        the owner's monthly revenue targets (one grouped read)."""
         period, company = ctx["period"], ctx["company"]
-        last_month = period.end.replace(day=1)
-        months = [_shift_months(last_month, offset) for offset in range(1 - TREND_MONTHS, 1)]
-        history = Period(_shift_months(months[0], -12), period.end)
-        revenue = dict(
-            self._report_facts(ctx)._read_group(
-                self._report_fact_domain(ctx, history), ["date:month"], ["revenue:sum"]
-            )
-        )
+        months = self._report_trend_months(period)
+        revenue = ctx["sales"]["months"]
         domain = [
             ("scope", "=", ctx["scope"]),
             ("company_id", "=", company.id),
@@ -391,6 +500,57 @@ class SalesperfPeriodReport(models.AbstractModel):
         return self.env["crm.team"]
 
     @api.model
+    def _report_standings(self, ranking, period):
+        """``salesperf.ranking._standings`` of a revenue ranking by attainment,
+        reading only the revenue: the same sold lines summed per salesperson
+        and company (``salesperf.kpi._measure_sales``'s domain and grouping),
+        without the other KPIs the ranking screen's measures also read.
+
+        Read with sudo, as the ranking reads: a leaderboard shows everyone
+        of the team or company; :meth:`_report_access` checked the scope and
+        what shows of other people's amounts is decided by the caller."""
+        company = ranking.company_id
+        # sudo: the ranking screen's own reading (see the docstring)
+        kpi = self.env["salesperf.kpi"].sudo()
+        revenue = {
+            key: amount
+            for key, _extra, (amount,) in kpi._grouped(
+                kpi.env["salesperf.sale.fact"],
+                kpi._sale_fact_domain(period, company),
+                "user",
+                ["revenue:sum"],
+            )
+        }
+        users = ranking._ranked_users()
+        amounts = {user.id: revenue.get((user.id, company.id), 0.0) for user in users}
+        # sudo: the targets of everyone ranked, as the ranking screen reads them
+        targets = {
+            target.user_id.id: target.amount
+            for target in self.env["salesperf.target"]
+            .sudo()
+            .search(
+                [
+                    ("scope", "=", "user"),
+                    ("user_id", "in", users.ids),
+                    ("company_id", "=", company.id),
+                    ("metric", "=", "revenue"),
+                    ("period_kind", "=", period.kind),
+                    ("date_from", "=", period.start),
+                ]
+            )
+        }
+        attainment = {
+            user_id: amount / targets[user_id] * 100 if targets.get(user_id) else None
+            for user_id, amount in amounts.items()
+        }
+        return {
+            "amounts": amounts,
+            "targets": targets,
+            "attainment": attainment,
+            "ranks": competition_ranks(attainment),
+        }
+
+    @api.model
     def _report_ranking(self, ctx):
         """The leaderboard of the scope's people on revenue, as the ranking
         screen computes it (``salesperf.ranking._standings``): by attainment
@@ -409,7 +569,7 @@ class SalesperfPeriodReport(models.AbstractModel):
                 "reference_date": period.start,
             }
         )
-        standings = ranking._standings(period)
+        standings = self._report_standings(ranking, period)
         amounts_shown = ctx["sees_all"] or company.salesperf_ranking_show_amounts
         by_attainment = any(value is not None for value in standings["attainment"].values())
         ranks = standings["ranks"] if by_attainment else competition_ranks(standings["amounts"])
@@ -455,16 +615,22 @@ class SalesperfPeriodReport(models.AbstractModel):
         }
 
     @api.model
-    def _report_mix(self, ctx, channel_rows):
+    def _report_mix(self, ctx):
         """Channels, product categories (top 10 and the rest), top customers
-        and top products of the period: one grouped read each."""
+        and top products of the period, from the sales cube; one grouped read
+        of the top customers' orders."""
         facts = self._report_facts(ctx)
-        domain = self._report_fact_domain(ctx, ctx["period"])
+        sales = ctx["sales"]
         labels = dict(facts._fields["channel"]._description_selection(self.env))
-        total = sum(revenue for _channel, revenue, _count in channel_rows)
+        channel_rows = sales["channel"]["current"]
+        total = sum(revenue for _channel, revenue, *_figures in channel_rows)
 
         def share(amount):
             return amount / total if total else 0.0
+
+        def top(name):
+            """The period's rows of ``name`` by revenue, largest first."""
+            return sorted(sales[name]["current"], key=lambda row: -row[1])
 
         channels = [
             {
@@ -473,35 +639,35 @@ class SalesperfPeriodReport(models.AbstractModel):
                 "revenue": revenue,
                 "share": share(revenue),
             }
-            for channel, revenue, _count in sorted(channel_rows, key=lambda row: -row[1])
+            for channel, revenue, *_figures in top("channel")
         ]
-        category_rows = facts._read_group(
-            domain, ["categ_id"], ["revenue:sum"], order="revenue:sum desc"
-        )
+        category_rows = top("categ_id")
         categories = [
             {
                 "label": categ.display_name or self.env._("No category"),
                 "revenue": revenue,
                 "share": share(revenue),
             }
-            for categ, revenue in category_rows[:TOP_ROWS]
+            for categ, revenue, *_figures in category_rows[:TOP_ROWS]
         ]
-        rest = sum(revenue for _categ, revenue in category_rows[TOP_ROWS:])
+        rest = sum(revenue for _categ, revenue, *_figures in category_rows[TOP_ROWS:])
         if len(category_rows) > TOP_ROWS:
             categories.append({"label": _("Other"), "revenue": rest, "share": share(rest)})
-        customers = facts._read_group(
-            [*domain, ("commercial_partner_id", "!=", False)],
-            ["commercial_partner_id"],
-            ["revenue:sum", "order_reference:count_distinct"],
-            order="revenue:sum desc",
-            limit=TOP_ROWS,
-        )
-        products = facts._read_group(
-            [*domain, ("product_tmpl_id", "!=", False)],
-            ["product_tmpl_id"],
-            ["revenue:sum", "quantity:sum"],
-            order="revenue:sum desc",
-            limit=TOP_ROWS,
+        customers = [row for row in top("commercial_partner_id") if row[0]][:TOP_ROWS]
+        products = [row for row in top("product_tmpl_id") if row[0]][:TOP_ROWS]
+        # distinct orders do not add up across groups: counted for the top
+        # customers alone
+        orders = dict(
+            facts._read_group(
+                [
+                    *self._report_fact_domain(ctx, ctx["period"]),
+                    ("commercial_partner_id", "in", [partner.id for partner, *_f in customers]),
+                ],
+                ["commercial_partner_id"],
+                ["order_reference:count_distinct"],
+            )
+            if customers
+            else []
         )
         return {
             "channels": channels,
@@ -510,10 +676,10 @@ class SalesperfPeriodReport(models.AbstractModel):
                 {
                     "name": partner.display_name,
                     "revenue": revenue,
-                    "orders": orders,
+                    "orders": orders.get(partner, 0),
                     "share": share(revenue),
                 }
-                for partner, revenue, orders in customers
+                for partner, revenue, *_figures in customers
             ],
             "top_products": [
                 {
@@ -522,7 +688,7 @@ class SalesperfPeriodReport(models.AbstractModel):
                     "quantity": quantity,
                     "share": share(revenue),
                 }
-                for product, revenue, quantity in products
+                for product, revenue, quantity, _lines in products
             ],
         }
 
@@ -634,8 +800,9 @@ class SalesperfPeriodReport(models.AbstractModel):
         ``engine.periods.Period``), ``company``, ``team``, ``user`` and
         ``owner`` (the record reported on), ``today`` (the company's),
         ``in_progress``, ``elevated`` (the scope's figures are read with sudo
-        after the check), ``sees_all`` (the reader sees all documents) and
-        ``currency``."""
+        after the check), ``sees_all`` (the reader sees all documents),
+        ``currency`` and ``sales`` (the scope's sales of the period, of the
+        previous period and of the trend's months: :meth:`_report_sales_cube`)."""
         return
 
     @api.model
@@ -698,13 +865,11 @@ class SalesperfPeriodReport(models.AbstractModel):
     @api.model
     def _report_movements(self, ctx, field_name, what, previous, money):
         """The largest gain and the largest drop of revenue by ``field_name``
-        since the previous period: one grouped read per period."""
-        facts = self._report_facts(ctx)
+        (``user_id`` or ``categ_id``) since the previous period, from the
+        sales cube."""
         deltas = {}
-        for period, sign in ((ctx["period"], 1), (previous, -1)):
-            for record, revenue in facts._read_group(
-                self._report_fact_domain(ctx, period), [field_name], ["revenue:sum"]
-            ):
+        for bucket, sign in (("current", 1), ("previous", -1)):
+            for record, revenue, _quantity, _lines in ctx["sales"][field_name][bucket]:
                 deltas[record] = deltas.get(record, 0.0) + sign * revenue
         sentences = []
         gains = [(delta, record) for record, delta in deltas.items() if delta > 0]
