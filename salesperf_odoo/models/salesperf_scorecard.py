@@ -542,7 +542,7 @@ class SalesperfScorecard(models.Model):
         return line.fixed_target
 
     @api.model
-    def _compute_scorecards(self, company, period, only_users=None):
+    def _compute_scorecards(self, company, period, only_users=None, skip_unscorable=False):
         """Compute (create or update) the draft scorecards of ``period`` in
         ``company`` for every salesperson the current user scores.
 
@@ -553,10 +553,14 @@ class SalesperfScorecard(models.Model):
         :param period: an ``engine.periods.Period`` (month, quarter or year).
         :param only_users: write only these people's scorecards (the team
             medians still count the whole team).
-        :returns: ``{"written": n, "locked": n}``
+        :param skip_unscorable: the scheduled computation: a person without
+            template or without a target a template needs is left out (the
+            team medians still count them, their existing scorecard is left
+            as it is) instead of stopping everyone's.
+        :returns: ``{"written": n, "locked": n, "skipped": {user: reason}}``
         :raises UserError: a period not started, nobody to score, nothing
             measured in the period, a person without template or without a
-            target a template needs (listing who).
+            target a template needs (listing who; unless ``skip_unscorable``).
         """
         if company not in self.env.companies and not self.env.su:
             raise AccessError(
@@ -582,8 +586,14 @@ class SalesperfScorecard(models.Model):
         template_of = {
             user: templates.get(team.id) or templates.get(False) for user, team in people.items()
         }
+        skipped = {}
         without = sorted(user.name for user, template in template_of.items() if not template)
-        if without:
+        if without and skip_unscorable:
+            skipped = dict.fromkeys(
+                (user for user, template in template_of.items() if not template),
+                _("no scorecard template"),
+            )
+        elif without:
             raise UserError(
                 _(
                     "No scorecard template applies to %(people)s: add one for their team or "
@@ -609,22 +619,38 @@ class SalesperfScorecard(models.Model):
         targets = self._person_targets(company, period, people)
         scores, missing = {}, []
         for user, template in template_of.items():
+            if not template:
+                scores[user] = []
+                continue
             lines, lacking = self._score_lines(template, user, period, person_kpis[user], targets)
             scores[user] = lines
-            missing += [(user.name, label) for label in lacking]
-        if missing:
+            missing += [(user, label) for label in lacking]
+        missing.sort(key=lambda item: (item[0].name, item[1]))
+        if missing and skip_unscorable:
+            lacking_by_user = defaultdict(list)
+            for user, label in missing:
+                lacking_by_user[user].append(label)
+            for user, labels in lacking_by_user.items():
+                skipped[user] = _("no target for %(kpis)s", kpis=", ".join(labels))
+        elif missing:
             raise UserError(
                 _(
                     "Some KPIs of the scorecards have no target; set them, or give the "
                     "template line a fixed value, then compute again: %(missing)s.",
-                    missing="; ".join(f"{name}: {label}" for name, label in sorted(missing)),
+                    missing="; ".join(f"{user.name}: {label}" for user, label in missing),
                 )
             )
         suggestions = self._suggestions(company, period, people, person_kpis, targets, scores)
-        written = [user for user in people if only_users is None or user in only_users]
-        return self._write_scorecards(
+        written = [
+            user
+            for user in people
+            if (only_users is None or user in only_users) and user not in skipped
+        ]
+        result = self._write_scorecards(
             company, period, written, people, template_of, scores, suggestions
         )
+        result["skipped"] = skipped
+        return result
 
     @api.model
     def _score_lines(self, template, user, period, kpis, targets):
@@ -860,8 +886,10 @@ class SalesperfScorecard(models.Model):
     @api.model
     def _cron_compute_last_month(self):
         """Scheduled: the scorecards of each company's last closed month,
-        where a template and some activity exist; a company's failure is
-        logged and leaves the others computed."""
+        where a template and some activity exist. Everyone who can be scored
+        is; a person without template or target is left out, named in one
+        warning per company. A company's failure is logged and leaves the
+        others computed."""
         # sudo: the scheduler scores every company's salespeople
         cards = self.sudo()
         for company in self.env["res.company"].sudo().search([]):
@@ -872,16 +900,30 @@ class SalesperfScorecard(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    result = cards._compute_scorecards(company, last_month)
-                _logger.info(
-                    "Scorecards of %s for %s: %s written, %s locked kept",
-                    company.name,
-                    last_month.start,
-                    result["written"],
-                    result["locked"],
-                )
+                    result = cards._compute_scorecards(company, last_month, skip_unscorable=True)
             except UserError as error:
                 _logger.info("Scorecards of %s not computed: %s", company.name, error)
+                continue
+            _logger.info(
+                "Scorecards of %s for %s: %s written, %s locked kept, %s skipped",
+                company.name,
+                last_month.start,
+                result["written"],
+                result["locked"],
+                len(result["skipped"]),
+            )
+            if result["skipped"]:
+                _logger.warning(
+                    "Scorecards of %s for %s: not scored (set their targets or template, "
+                    "then compute again): %s",
+                    company.name,
+                    last_month.start,
+                    "; ".join(
+                        sorted(
+                            f"{user.name}: {reason}" for user, reason in result["skipped"].items()
+                        )
+                    ),
+                )
 
 
 class SalesperfScorecardLine(models.Model):
@@ -905,6 +947,27 @@ class SalesperfScorecardLine(models.Model):
     weight = fields.Float(string="Weight (%)", digits=(16, 2))
     score = fields.Float(digits=(16, 1))
     weighted = fields.Float(string="Weighted Score", digits=(16, 2))
+    actual_display = fields.Char(
+        string="Actual Value",
+        compute="_compute_displays",
+        help="The actual in its unit: an amount in the company's currency, a percentage, "
+        "a count; – when the KPI has no value in the period.",
+    )
+    target_display = fields.Char(string="Target Value", compute="_compute_displays")
+
+    @api.depends("kpi", "actual", "target", "has_value", "company_id")
+    @api.depends_context("lang")
+    def _compute_displays(self):
+        Scorecard = self.env["salesperf.scorecard"]
+        for line in self:
+            metric = ATTAINMENT_METRICS.get(line.kpi, line.kpi)
+            company = line.company_id or self.env.company
+            line.actual_display = Scorecard._format_figure(
+                self.env, "actual", metric, line.actual if line.has_value else None, company
+            )
+            line.target_display = Scorecard._format_figure(
+                self.env, "target", metric, line.target, company
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

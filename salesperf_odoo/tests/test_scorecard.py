@@ -5,13 +5,14 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..engine.periods import period_containing
 from .test_commission_statement import JAN, CommissionCommon
 
 JAN_PERIOD = period_containing("month", JAN)
+FEB = date(2025, 2, 1)
 
 
 class ScorecardCommon(CommissionCommon):
@@ -102,7 +103,7 @@ class TestScorecard(ScorecardCommon):
     def test_score_and_band_by_hand(self):
         self._target(self.tom, JAN, 500.0)
         result = self._score(self.ada)
-        self.assertEqual(result, {"written": 3, "locked": 0})
+        self.assertEqual(result, {"written": 3, "locked": 0, "skipped": {}})
         sonia, sam, tom = (self._card(user) for user in (self.sonia, self.sam, self.tom))
         # Sonia: 800 / 1,000 = 80 points × 60 % = 48; 2 / 4 orders = 50 × 40 % = 20
         # → 68: C (60 ≤ 68 < 75)
@@ -115,6 +116,11 @@ class TestScorecard(ScorecardCommon):
         )
         self.assertAlmostEqual(sonia.score, 68.0)
         self.assertEqual(sonia.band_id, self.band["C"])
+        # shown in their units: an amount with its currency, a count without decimals
+        revenue_line, orders_line = sonia.line_ids
+        self.assertIn("800.00", revenue_line.actual_display)
+        self.assertIn(self.company.currency_id.symbol, revenue_line.actual_display)
+        self.assertEqual((orders_line.actual_display, orders_line.target_display), ("2", "4"))
         # Sam: 2,500 / 2,000 = 125, capped at 120 × 60 % = 72; 1 / 4 = 25 × 40 % = 10 → 82: B
         self.assertAlmostEqual(sam.score, 82.0)
         self.assertEqual(sam.band_id, self.band["B"])
@@ -188,6 +194,67 @@ class TestScorecard(ScorecardCommon):
             self._score(self.ada)
         self.assertFalse(self._cards())
 
+    def _run_cron(self, day="2025-02-10"):
+        """The daily computation on ``day`` (10 February 2025: January is
+        the last closed month); the warnings it logs about the test company."""
+        logger = "odoo.addons.salesperf_odoo.models.salesperf_scorecard"
+        with freeze_time(f"{day} 12:00:00"), self.assertLogs(logger, "INFO") as logs:
+            self.env["salesperf.scorecard"]._cron_compute_last_month()
+        return [
+            record.getMessage()
+            for record in logs.records
+            if record.levelname == "WARNING" and self.company.name in record.getMessage()
+        ]
+
+    def test_scheduled_computation_scores_who_can_be_scored(self):
+        # Tom has no revenue target for January: the wizard refuses (above),
+        # the scheduled computation scores Sonia and Sam and leaves him out
+        warnings = self._run_cron()
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("Tom: no target for Revenue attainment", warnings[0])
+        self.assertNotIn("Sonia", warnings[0])
+        self.assertNotIn("Sam", warnings[0])
+        self.assertEqual(self._cards().user_id, self.sonia | self.sam)
+        self.assertFalse(self._card(self.tom))
+        # the same scores as the wizard's, computed by hand above:
+        # Sonia 800 / 1,000 → 80 × 60 % = 48 + 2 / 4 → 50 × 40 % = 20 = 68 (C);
+        # Sam 2,500 / 2,000 → 125 capped 120 × 60 % = 72 + 1 / 4 → 25 × 40 % = 10 = 82 (B)
+        sonia, sam = self._card(self.sonia), self._card(self.sam)
+        self.assertEqual((sonia.score, sonia.band_id), (68.0, self.band["C"]))
+        self.assertEqual((sam.score, sam.band_id), (82.0, self.band["B"]))
+        self.assertEqual(len(sonia.line_ids), 2)
+        # once Tom's target is set, the next run scores him too: nothing sold → 0 (D)
+        self._target(self.tom, JAN, 500.0)
+        self.assertFalse(self._run_cron())
+        tom = self._card(self.tom)
+        self.assertEqual((tom.score, tom.band_id), (0.0, self.band["D"]))
+        self.assertEqual(len(self._cards()), 3)
+
+    def test_scheduled_computation_without_any_target_writes_nothing(self):
+        # February: Sonia sells 400, nobody has a target: nobody is scored
+        self._create_order(self.sonia, self.customer_a, FEB, [(self.product_x, 1, 400.0, 0.0)])
+        warnings = self._run_cron("2025-03-10")
+        self.assertEqual(len(warnings), 1)
+        for name in ("Sam", "Sonia", "Tom"):
+            self.assertIn(f"{name}: no target for Revenue attainment", warnings[0])
+        self.assertFalse(self._cards())
+        self.assertFalse(
+            self.env["salesperf.scorecard.line"].search([("company_id", "=", self.company.id)])
+        )
+        # with targets, but North's own template only: Tom (South) has none,
+        # he is named, the others scored. Sonia 400 / 500 → 80 × 60 % = 48
+        # + 1 / 4 → 25 × 40 % = 10 = 58 (D, below C's 60)
+        self._target(self.sonia, FEB, 500.0)
+        self._target(self.sam, FEB, 500.0)
+        self._target(self.tom, FEB, 500.0)
+        self.template.copy({"name": "North scorecard", "team_id": self.team_north.id})
+        self.template.active = False
+        warnings = self._run_cron("2025-03-10")
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("Tom: no scorecard template", warnings[0])
+        self.assertEqual(self._cards().user_id, self.sonia | self.sam)
+        self.assertAlmostEqual(self._card(self.sonia).score, 58.0)
+
     def test_empty_period_is_refused_and_writes_nothing(self):
         with self._refused(UserError, "Nothing was sold, won, lost or done"):
             self._score(self.ada, period_containing("month", date(2024, 6, 1)))
@@ -250,7 +317,7 @@ class TestScorecard(ScorecardCommon):
             sonia.with_user(self.ada).unlink()
         # a new computation of the period keeps it as it was, updates Sam's
         self._create_order(self.sonia, self.customer_a, JAN, [(self.product_x, 1, 200.0, 0.0)])
-        self.assertEqual(self._score(self.leo), {"written": 1, "locked": 1})
+        self.assertEqual(self._score(self.leo), {"written": 1, "locked": 1, "skipped": {}})
         self.assertAlmostEqual(sonia.score, 68.0)
         self.assertEqual(sonia.manager_comment, "Closed")
 
