@@ -21,6 +21,7 @@ from fractions import Fraction
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 
 from ..engine.periods import period_containing, same_period_last_year
 from ..engine.targets import split_amount
@@ -1090,3 +1091,118 @@ class SalesperfDemo(models.AbstractModel):
                 }
             )
         _logger.info("Sales Performance demo: %s commission statements", len(statements))
+
+    # ------------------------------------------------------------
+    # Helpers: scorecards
+    # ------------------------------------------------------------
+
+    @api.model
+    def _demo_compute_scorecards(self):
+        """The scorecards of the last two closed months, as the scheduled
+        action computes them (who has no target is left out), and one of
+        the month before last closed by its team leader with a comment, so
+        the scorecard list, form, pivot and history have something to show.
+
+        The demo targets cover the current year: a month of last year (the
+        demo installed in January or February) gets each demo salesperson a
+        revenue target on that month of the year before + 12 %, as the year
+        targets are set. Idempotent: a month already scored is computed
+        again (drafts only), the closed scorecard is kept.
+        """
+        company = self.env.company
+        people = self.env["res.users"].search([("login", "=like", LOGIN_PREFIX + "%")])
+        if not people or not self.env["salesperf.scorecard"]._templates(company):
+            return True
+        month_start = company._salesperf_today().replace(day=1)
+        months = [
+            period_containing("month", month_start - relativedelta(months=count))
+            for count in (2, 1)
+        ]
+        # sudo: demo data, scored as the scheduler does (every salesperson)
+        Scorecard = self.env["salesperf.scorecard"].sudo()
+        for month in months:
+            self._demo_scorecard_targets(company, month, people)
+            try:
+                with self.env.cr.savepoint():
+                    result = Scorecard._compute_scorecards(company, month, skip_unscorable=True)
+            except UserError as error:
+                _logger.warning("Sales Performance demo: no scorecards for %s: %s", month, error)
+                continue
+            _logger.info(
+                "Sales Performance demo: %s scorecards of %s, %s skipped",
+                result["written"],
+                month.start,
+                len(result["skipped"]),
+            )
+        self._demo_close_scorecard(company, months[0], people)
+        return True
+
+    @api.model
+    def _demo_scorecard_targets(self, company, month, people):
+        """Confirmed revenue targets of ``month`` for the demo salespeople
+        who have none: that month of the year before + 12 %, rounded to the
+        hundred (1,000 at least)."""
+        Target = self.env["salesperf.target"]
+        domain = [
+            ("scope", "=", "user"),
+            ("metric", "=", "revenue"),
+            ("state", "=", "confirmed"),
+            ("company_id", "=", company.id),
+            ("period_kind", "=", "month"),
+            ("date_from", "=", month.start),
+            ("user_id", "in", people.ids),
+        ]
+        with_target = {user for [user] in Target._read_group(domain, ["user_id"])}
+        lacking = people.filtered(lambda person: person not in with_target)
+        if not lacking:
+            return
+        last_year = self.env["salesperf.kpi"]._compute_measures(
+            same_period_last_year(month), "user", company, measures={"revenue"}
+        )
+        Target.create(
+            [
+                {
+                    "scope": "user",
+                    "company_id": company.id,
+                    "user_id": person.id,
+                    "metric": "revenue",
+                    "period_kind": "month",
+                    "date_from": month.start,
+                    "amount": max(
+                        round(
+                            last_year.get((person.id, company.id), {}).get("revenue", 0.0) * 1.12,
+                            -2,
+                        ),
+                        1000.0,
+                    ),
+                    "state": "confirmed",
+                }
+                for person in lacking
+            ]
+        )
+
+    @api.model
+    def _demo_close_scorecard(self, company, month, people):
+        """The month's scorecard of the first team's best seller (David),
+        closed by the team's leader with a comment."""
+        cards = self.env["salesperf.scorecard"].search(
+            [
+                ("company_id", "=", company.id),
+                ("period_kind", "=", "month"),
+                ("date_start", "=", month.start),
+                ("user_id", "in", people.ids),
+            ]
+        )
+        if not cards or cards.filtered(lambda card: card.state == "locked"):
+            return
+        david = people.filtered(lambda person: person.login == LOGIN_PREFIX + "david")
+        card = cards.filtered(lambda card: card.user_id == david)[:1] or cards[:1]
+        leader = card.team_id.user_id
+        if not leader or leader == card.user_id:
+            return
+        card = card.with_user(leader)
+        card.manager_comment = (
+            "A strong month on revenue. Keep the new accounts coming: book a prospecting "
+            "session every week, and log your calls and meetings so that they count."
+        )
+        card.action_lock()
