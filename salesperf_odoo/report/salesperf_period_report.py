@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.misc import babel_locale_parse, formatLang, get_lang
 
@@ -43,6 +44,38 @@ TREND_WIDTH = 640
 BAR_WIDTH = 300
 #: Colours of the trend chart: this year, last year, target.
 TREND_COLORS = ("#1f77b4", "#9e9e9e", "#d62728")
+#: Shorter periods whose targets stand in for a missing target of a longer
+#: one, longest first.
+FINER_KINDS = {"month": (), "quarter": ("month",), "year": ("quarter", "month")}
+
+
+def tiling_parts(period, available):
+    """The ``(kind, start)`` of the shorter periods' targets that tile
+    ``period`` when it has no target of its own, or ``None`` when they do not
+    cover it whole (a partial sum is no target of the period).
+
+    A quarter is tiled by its 3 months; a year by its 4 quarters, each by its
+    own target or else by its 3 months.
+
+    :param available: the ``(kind, start)`` of the targets there are.
+    """
+
+    def months(start):
+        parts = [("month", _shift_months(start, offset)) for offset in range(3)]
+        return parts if all(part in available for part in parts) else None
+
+    if period.kind == "quarter":
+        return months(period.start)
+    if period.kind != "year":
+        return None
+    parts = []
+    for offset in range(0, 12, 3):
+        start = _shift_months(period.start, offset)
+        quarter = [("quarter", start)] if ("quarter", start) in available else months(start)
+        if not quarter:
+            return None
+        parts += quarter
+    return parts
 
 
 class SalesperfPeriodReport(models.AbstractModel):
@@ -406,46 +439,129 @@ class SalesperfPeriodReport(models.AbstractModel):
         return value / 100 if unit == "percent" else float(value)
 
     @api.model
+    def _report_target_domain(self, period, metrics=None):
+        """Targets of ``period`` and of the shorter periods within it (which
+        tile it when it has none of its own, see :func:`tiling_parts`)."""
+        domain = [("period_kind", "=", period.kind), ("date_from", "=", period.start)]
+        if FINER_KINDS[period.kind]:
+            domain = expression.OR(
+                [
+                    domain,
+                    [
+                        ("period_kind", "in", FINER_KINDS[period.kind]),
+                        ("date_from", ">=", period.start),
+                        ("date_from", "<=", period.end),
+                    ],
+                ]
+            )
+        if metrics:
+            domain = [("metric", "in", metrics), *domain]
+        return domain
+
+    @api.model
+    def _report_pick_targets(self, period, targets):
+        """``{(owner id, metric): (parts, kinds)}``: for each owner and metric,
+        its target of ``period`` (``kinds`` empty), else the shorter periods'
+        targets that tile it (``kinds`` their period kinds), else nothing."""
+        found = {}
+        for target in targets:
+            key = (target._entity_id(), target.metric)
+            found.setdefault(key, {})[target.period_kind, target.date_from] = target
+        picked = {}
+        for key, available in found.items():
+            own = available.get((period.kind, period.start))
+            if own:
+                picked[key] = (own, frozenset())
+                continue
+            parts = tiling_parts(period, available)
+            if parts:
+                picked[key] = (
+                    targets.browse([available[part].id for part in parts]),
+                    frozenset(kind for kind, _start in parts),
+                )
+        return picked
+
+    @api.model
+    def _report_sum_label(self, label, kinds):
+        """The label of a target summed from shorter periods' targets."""
+        if kinds == {"month"}:
+            return _("%(metric)s (sum of monthly targets)", metric=label)
+        if kinds == {"quarter"}:
+            return _("%(metric)s (sum of quarterly targets)", metric=label)
+        return _("%(metric)s (sum of quarterly and monthly targets)", metric=label)
+
+    @api.model
     def _report_targets(self, ctx):
         """The scope owner's targets of the period, with their pacing, read
-        with the user's own rights (the target rules are those of the scope)."""
-        period, scope = ctx["period"], ctx["scope"]
+        with the user's own rights (the target rules are those of the scope).
+
+        A metric without a target of the period's own kind takes the sum of
+        the owner's shorter periods' targets when they cover the period
+        whole (a quarter's 3 months; a year's 4 quarters, each else its 3
+        months): expected to date is the sum of the parts' (closed parts in
+        full, the current one its own pace, future ones nothing), the
+        attainment the period's actual over the summed target."""
+        period, scope, company = ctx["period"], ctx["scope"], ctx["company"]
         domain = [
             ("scope", "=", scope),
-            ("company_id", "=", ctx["company"].id),
-            ("period_kind", "=", period.kind),
-            ("date_from", "=", period.start),
+            ("company_id", "=", company.id),
+            *self._report_target_domain(period),
         ]
         if scope != "company":
             domain.append((SCOPE_FIELDS[scope], "=", ctx["owner"].id))
         targets = self.env["salesperf.target"].search(domain, order="metric, id")
-        if not targets:
+        picked = self._report_pick_targets(period, targets)
+        if not picked:
             return []
-        pacing = targets._salesperf_pacing()
+        chosen = targets.browse().union(*(parts for parts, _kinds in picked.values()))
+        pacing = chosen._salesperf_pacing()
+        summed_metrics = sorted(metric for (_owner, metric), (_p, kinds) in picked.items() if kinds)
+        actuals = {}
+        if summed_metrics:
+            # sudo: as each part's own pacing measures it, after the user
+            # read the owner's targets with their own rights; the period's
+            # actual whole, not the parts' sum (new customers do not add up)
+            measures = (
+                self.env["salesperf.kpi"]
+                .sudo()
+                ._compute_measures(period, scope, company, measures=set(summed_metrics))
+            )
+            actuals = measures.get((ctx["owner"].id, company.id), {})
         metrics = dict(targets._fields["metric"]._description_selection(self.env))
         statuses = dict(targets._fields["pacing_status"]._description_selection(self.env))
+        thresholds = company._salesperf_pacing_thresholds()
         rows = []
-        for target in targets:
-            result = pacing.get(target.id)
-            if not result:
+        for (_owner, metric), (parts, kinds) in sorted(picked.items(), key=lambda item: item[0][1]):
+            results = [pacing.get(part.id) for part in parts]
+            if not all(results):
                 continue
+            amount = sum(part.amount for part in parts)
+            if kinds:
+                actual = actuals.get(metric, 0.0)
+                expected = sum(result.expected_to_date for result in results)
+                # the engine's status of the actual against what is due by
+                # now: the summed expectation as a target due in full
+                status = pace(expected, actual, 1, 1, thresholds).status
+                label = self._report_sum_label(metrics[metric], kinds)
+            else:
+                [result] = results
+                actual, expected, status = result.actual, result.expected_to_date, result.status
+                label = metrics[metric]
             if ctx["in_progress"]:
-                status = result.status
                 status_label = statuses.get(status, "")
             else:
                 status = "done"
-                status_label = _("Reached") if result.actual >= result.target else _("Not reached")
-            expected = result.expected_to_date
+                status_label = _("Reached") if actual >= amount else _("Not reached")
             rows.append(
                 {
-                    "metric": target.metric,
-                    "label": metrics[target.metric],
-                    "unit": "monetary" if target.metric in MONETARY_METRICS else "count",
-                    "target": target.amount,
-                    "actual": result.actual,
-                    "attainment": result.actual / result.target if result.target else None,
+                    "metric": metric,
+                    "label": label,
+                    "unit": "monetary" if metric in MONETARY_METRICS else "count",
+                    "target": amount,
+                    "actual": actual,
+                    "attainment": actual / amount if amount else None,
                     "expected": expected,
-                    "pacing": result.actual / expected if expected else None,
+                    "pacing": actual / expected if expected else None,
                     "status": status,
                     "status_label": status_label,
                 }
@@ -505,6 +621,10 @@ class SalesperfPeriodReport(models.AbstractModel):
         reading only the revenue: the same sold lines summed per salesperson
         and company (``salesperf.kpi._measure_sales``'s domain and grouping),
         without the other KPIs the ranking screen's measures also read.
+        A quarter or year without a person's own target takes the sum of
+        their shorter periods' targets that tile it (as :meth:`_report_targets`
+        does), read in the same one search; ``"summed"`` holds those parts by
+        person.
 
         Read with sudo, as the ranking reads: a leaderboard shows everyone
         of the team or company; :meth:`_report_access` checked the scope and
@@ -523,21 +643,25 @@ class SalesperfPeriodReport(models.AbstractModel):
         }
         users = ranking._ranked_users()
         amounts = {user.id: revenue.get((user.id, company.id), 0.0) for user in users}
-        # sudo: the targets of everyone ranked, as the ranking screen reads them
-        targets = {
-            target.user_id.id: target.amount
-            for target in self.env["salesperf.target"]
+        # sudo: the targets of everyone ranked, as the ranking screen reads
+        # them; a period without its own target takes the sum of the shorter
+        # periods' that tile it (see _report_targets)
+        picked = self._report_pick_targets(
+            period,
+            self.env["salesperf.target"]
             .sudo()
             .search(
                 [
                     ("scope", "=", "user"),
                     ("user_id", "in", users.ids),
                     ("company_id", "=", company.id),
-                    ("metric", "=", "revenue"),
-                    ("period_kind", "=", period.kind),
-                    ("date_from", "=", period.start),
+                    *self._report_target_domain(period, ["revenue"]),
                 ]
-            )
+            ),
+        )
+        targets = {
+            user_id: sum(parts.mapped("amount"))
+            for (user_id, _metric), (parts, _k) in picked.items()
         }
         attainment = {
             user_id: amount / targets[user_id] * 100 if targets.get(user_id) else None
@@ -546,6 +670,9 @@ class SalesperfPeriodReport(models.AbstractModel):
         return {
             "amounts": amounts,
             "targets": targets,
+            "summed": {
+                user_id: parts for (user_id, _metric), (parts, kinds) in picked.items() if kinds
+            },
             "attainment": attainment,
             "ranks": competition_ranks(attainment),
         }
@@ -570,6 +697,20 @@ class SalesperfPeriodReport(models.AbstractModel):
             }
         )
         standings = self._report_standings(ranking, period)
+        # the share of a summed target due by now (its parts' expected to
+        # date over their total), for who is behind its pace: not the
+        # quarter's or year's working days, each part its own
+        ctx["target_due"] = {}
+        if ctx["in_progress"] and standings["summed"]:
+            # sudo: the parts read with sudo by the standings, as the ranking reads
+            parts = self.env["salesperf.target"].sudo().union(*standings["summed"].values())
+            pacing = parts._salesperf_pacing()
+            ctx["target_due"] = {
+                user_id: sum(pacing[part.id].expected_to_date for part in user_parts)
+                / standings["targets"][user_id]
+                for user_id, user_parts in standings["summed"].items()
+                if standings["targets"][user_id]
+            }
         amounts_shown = ctx["sees_all"] or company.salesperf_ranking_show_amounts
         by_attainment = any(value is not None for value in standings["attainment"].values())
         ranks = standings["ranks"] if by_attainment else competition_ranks(standings["amounts"])
@@ -604,6 +745,15 @@ class SalesperfPeriodReport(models.AbstractModel):
             note = _(
                 "Salespeople of %(where)s ranked by revenue (nobody has a revenue target).",
                 where=where,
+            )
+        if by_attainment and standings["summed"]:
+            note += " " + (
+                _("Without a quarter target, the target is the sum of the three monthly targets.")
+                if period.kind == "quarter"
+                else _(
+                    "Without a year target, the target is the sum of the four quarterly "
+                    "targets, each quarter without one the sum of its monthly targets."
+                )
             )
         if rows and not amounts_shown:
             note += " " + _("Amounts of others are hidden by the company's ranking setting.")
@@ -917,10 +1067,16 @@ class SalesperfPeriodReport(models.AbstractModel):
                 if row["attainment"] < 1:
                     behind.append(row)
                 continue
-            # the pace compares ratios only: 1 stands for the target
-            if total and pace(1.0, row["attainment"], elapsed, total, thresholds).status == (
-                "behind"
-            ):
+            # the pace compares ratios only: 1 stands for the target; a
+            # summed target's due share is its parts' (see _report_ranking)
+            due = ctx.get("target_due", {}).get(row["user_id"])
+            if due is not None:
+                status = pace(due, row["attainment"], 1, 1, thresholds).status
+            elif total:
+                status = pace(1.0, row["attainment"], elapsed, total, thresholds).status
+            else:
+                status = None
+            if status == "behind":
                 behind.append(row)
         if not rows:
             return []

@@ -505,6 +505,178 @@ class TestPeriodReportRights(PeriodReportCommon):
 
 
 @tagged("post_install", "-at_install")
+@freeze_time("2026-04-15 12:00:00")
+class TestPeriodReportSummedTargets(PeriodReportCommon):
+    """Quarters and years without a target of their own, from the monthly
+    and quarterly targets that tile them. Q1 2026 sales: Sonia 400 (Feb) +
+    500 (Mar) = 900, Sam 400 (Feb) + 200 (Mar) = 600, Tom 400 (Mar); March
+    targets already set: Sonia 1000, Sam 250, team North 1000."""
+
+    @classmethod
+    def _targets(cls, owner, kind, amounts):
+        """Revenue targets of ``owner`` (a user or a team): ``{start: amount}``."""
+        field = "team_id" if owner._name == "crm.team" else "user_id"
+        return cls.env["salesperf.target"].create(
+            [
+                {
+                    "scope": "team" if field == "team_id" else "user",
+                    field: owner.id,
+                    "metric": "revenue",
+                    "period_kind": kind,
+                    "date_from": start,
+                    "amount": amount,
+                    "company_id": cls.company.id,
+                }
+                for start, amount in amounts.items()
+            ]
+        )
+
+    def _quarter(self, day):
+        return period_containing("quarter", day)
+
+    def test_quarter_sums_its_three_monthly_targets(self):
+        self._targets(self.sonia, "month", {date(2026, 1, 1): 1200.0, date(2026, 2, 1): 800.0})
+        q1 = self._quarter(date(2026, 1, 1))
+        data = self._data(self.sonia, "user", salesperson=self.sonia, period=q1)
+        [target] = data["targets"]
+        self.assertEqual(target["label"], "Revenue (sum of monthly targets)")
+        # 1200 + 800 + 1000 (March) = 3000; actual 400 + 500 = 900: 900 / 3000 = 0.3
+        self.assertAlmostEqual(target["target"], 3000.0)
+        self.assertAlmostEqual(target["actual"], 900.0)
+        self.assertAlmostEqual(target["attainment"], 0.3)
+        # a closed quarter: every month due in full, 3000; 900 / 3000 = 0.3
+        self.assertAlmostEqual(target["expected"], 3000.0)
+        self.assertAlmostEqual(target["pacing"], 0.3)
+        self.assertEqual((target["status"], target["status_label"]), ("done", "Not reached"))
+
+    def test_quarter_with_a_month_missing_has_no_target(self):
+        # Sam: January 300 and March 250, no February target: no Q1 target
+        self._targets(self.sam, "month", {date(2026, 1, 1): 300.0})
+        q1 = self._quarter(date(2026, 1, 1))
+        data = self._data(self.sam, "user", salesperson=self.sam, period=q1)
+        self.assertEqual(data["targets"], [])
+        # his ranking (team North, Sonia has only March either): by revenue
+        self.assertIn("nobody has a revenue target", data["ranking"]["note"])
+        self.assertEqual({row["target"] for row in data["ranking"]["rows"]}, {None})
+
+    def test_own_quarter_target_comes_before_the_months(self):
+        # North: a Q1 target of 2000 and its months 900 + 900 + 1000 (March)
+        self._targets(self.team_north, "quarter", {date(2026, 1, 1): 2000.0})
+        self._targets(self.team_north, "month", {date(2026, 1, 1): 900.0, date(2026, 2, 1): 900.0})
+        q1 = self._quarter(date(2026, 1, 1))
+        [target] = self._data(self.lena, "team", team=self.team_north, period=q1)["targets"]
+        # the quarter's own 2000, not 2800; North 900 + 600 = 1500: 0.75
+        self.assertEqual(target["label"], "Revenue")
+        self.assertAlmostEqual(target["target"], 2000.0)
+        self.assertAlmostEqual(target["attainment"], 0.75)
+
+    def test_year_from_quarters_else_months(self):
+        # Sonia's 2025: 100 in March 2025
+        year = period_containing("year", date(2025, 1, 1))
+        quarters = self._targets(
+            self.sonia,
+            "quarter",
+            {
+                date(2025, 1, 1): 100.0,
+                date(2025, 4, 1): 200.0,
+                date(2025, 7, 1): 300.0,
+                date(2025, 10, 1): 400.0,
+            },
+        )
+        [target] = self._data(self.lena, "user", salesperson=self.sonia, period=year)["targets"]
+        # 100 + 200 + 300 + 400 = 1000; 100 / 1000 = 0.1
+        self.assertEqual(target["label"], "Revenue (sum of quarterly targets)")
+        self.assertAlmostEqual(target["target"], 1000.0)
+        self.assertAlmostEqual(target["attainment"], 0.1)
+        # without Q4: not covered, no year target (a partial 600 is not shown)
+        quarters[-1].unlink()
+        data = self._data(self.lena, "user", salesperson=self.sonia, period=year)
+        self.assertEqual(data["targets"], [])
+        # Q4 from October and November only: still not covered
+        self._targets(self.sonia, "month", {date(2025, 10, 1): 100.0, date(2025, 11, 1): 150.0})
+        data = self._data(self.lena, "user", salesperson=self.sonia, period=year)
+        self.assertEqual(data["targets"], [])
+        # with December: 100 + 200 + 300 + (100 + 150 + 150) = 1000
+        self._targets(self.sonia, "month", {date(2025, 12, 1): 150.0})
+        [target] = self._data(self.lena, "user", salesperson=self.sonia, period=year)["targets"]
+        self.assertEqual(target["label"], "Revenue (sum of quarterly and monthly targets)")
+        self.assertAlmostEqual(target["target"], 1000.0)
+        self.assertAlmostEqual(target["attainment"], 0.1)
+
+    def test_quarter_ranking_uses_the_summed_targets(self):
+        self._targets(self.sonia, "month", {date(2026, 1, 1): 1200.0, date(2026, 2, 1): 800.0})
+        self._targets(self.sam, "month", {date(2026, 1, 1): 300.0, date(2026, 2, 1): 350.0})
+        q1 = self._quarter(date(2026, 1, 1))
+        ranking = self._data(self.lena, "team", team=self.team_north, period=q1)["ranking"]
+        # Sam 600 / (300 + 350 + 250 = 900) = 0.666..., Sonia 900 / 3000 = 0.3
+        self.assertEqual(
+            [(row["rank"], row["name"], row["target"]) for row in ranking["rows"]],
+            [(1, "Sam", 900.0), (2, "Sonia", 3000.0)],
+        )
+        self.assertAlmostEqual(ranking["rows"][0]["attainment"], 600 / 900)
+        self.assertAlmostEqual(ranking["rows"][1]["attainment"], 0.3)
+        self.assertIn("ranked by attainment", ranking["note"])
+        self.assertIn("sum of the three monthly targets", ranking["note"])
+
+    def test_quarter_in_progress_paces_each_month(self):
+        """Q2 2026 on Friday 15 May: April closed (22 working days), May
+        11 of its 21 working days (1, 4-8, 11-15 of the weekdays 1, 4-8,
+        11-15, 18-22, 25-29), June not begun."""
+        self._targets(
+            self.sonia,
+            "month",
+            {date(2026, 4, 1): 1000.0, date(2026, 5, 1): 1200.0, date(2026, 6, 1): 800.0},
+        )
+        x = self.product_x
+        self._create_order(self.sonia, self.customer_a, date(2026, 4, 10), [(x, 15, 50.0, 30.0)])
+        self._create_order(self.sonia, self.customer_a, date(2026, 5, 5), [(x, 5, 100.0, 60.0)])
+        q2 = self._quarter(date(2026, 4, 1))
+        with freeze_time("2026-05-15 12:00:00"):
+            data = self._data(self.sonia, "user", salesperson=self.sonia, period=q2)
+        self.assertTrue(data["period"]["in_progress"])
+        [target] = data["targets"]
+        # expected = 1000 (April in full) + 1200 × 11 / 21 (May) + 0 (June)
+        #          = 1000 + 628.571... = 1628.571...
+        expected = 1000 + 1200 * 11 / 21
+        self.assertAlmostEqual(target["expected"], expected)
+        # actual 15 × 50 + 5 × 100 = 750 + 500 = 1250: pacing 1250 / 1628.57
+        # = 0.7675, behind (< 0.80); attainment 1250 / 3000 = 0.41666...
+        self.assertAlmostEqual(target["actual"], 1250.0)
+        self.assertAlmostEqual(target["pacing"], 1250 / expected)
+        self.assertAlmostEqual(target["attainment"], 1250 / 3000)
+        self.assertEqual((target["status"], target["status_label"]), ("behind", "Behind"))
+        # the highlights say so too: the quarter's working days alone (33 of
+        # 22 + 21 + 22 = 65) would expect 3000 × 33 / 65 = 1523.08, and
+        # 1250 / 1523.08 = 0.82 would not be behind
+        highlights = " ".join(data["highlights"]).replace("\xa0", " ")
+        self.assertIn("Behind the pace of their revenue target: Sonia (41.7 %).", highlights)
+
+    def test_queries_do_not_grow_with_the_summed_targets(self):
+        """The same queries whether one or two people of the ranking have
+        their quarter summed from months."""
+        self._targets(self.team_north, "month", {date(2026, 1, 1): 900.0, date(2026, 2, 1): 900.0})
+        self._targets(self.sonia, "month", {date(2026, 1, 1): 1200.0, date(2026, 2, 1): 800.0})
+        q1 = self._quarter(date(2026, 1, 1))
+        report = self.env["salesperf.period.report"].with_user(self.lena).with_company(self.company)
+
+        def count():
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            data = report._report_data("team", q1, self.company, team=self.team_north)
+            return self.cr.sql_log_count - before, data
+
+        count()  # warm the caches
+        with_one, data = count()
+        self.assertEqual([row["target"] for row in data["ranking"]["rows"]], [3000.0, None])
+        self._targets(self.sam, "month", {date(2026, 1, 1): 300.0, date(2026, 2, 1): 350.0})
+        with_two, data = count()
+        # team North 900 + 900 + 1000 = 2800; Sam 900 and Sonia 3000 ranked
+        self.assertAlmostEqual(data["targets"][0]["target"], 2800.0)
+        self.assertEqual({row["target"] for row in data["ranking"]["rows"]}, {900.0, 3000.0})
+        self.assertEqual(with_two, with_one)
+
+
+@tagged("post_install", "-at_install")
 @freeze_time("2026-07-15 12:00:00")
 class TestPeriodReportForecastCommission(PeriodReportCommon):
     @classmethod
