@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 {
     "name": "Sales Performance",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "summary": "Sales facts, KPIs and targets per salesperson, team and company",
     "author": "salesperf_odoo contributors",
@@ -97,6 +97,8 @@
         "demo/salesperf_demo.xml",
         # after the demo leads: gives them a stage history, then computes the rates
         "demo/salesperf_forecast_demo.xml",
+        # after the demo orders and targets: scores the last two closed months
+        "demo/salesperf_scorecard_demo.xml",
     ],
     "installable": True,
     "application": True,
