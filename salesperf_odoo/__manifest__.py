@@ -3,7 +3,8 @@
     "name": "Sales Performance",
     "version": "18.0.1.3.0",
     "category": "Sales/Sales",
-    "summary": "Sales facts, KPIs and targets per salesperson, team and company",
+    "summary": "Targets, KPIs, forecasts, commissions, reports and scorecards per salesperson, "
+    "team and company",
     "author": "salesperf_odoo contributors",
     "website": "https://github.com/salesperf-odoo/salesperf_odoo",
     "license": "LGPL-3",
