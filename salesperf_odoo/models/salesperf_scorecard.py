@@ -161,6 +161,22 @@ class SalesperfScorecardTemplate(models.Model):
                     )
                 )
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        """A template that scored someone is archived, never deleted: its
+        scorecards would go with it (the database cascades only so that the
+        addon can be uninstalled)."""
+        scorecards = self.env["salesperf.scorecard"].sudo()
+        used = scorecards.search([("template_id", "in", self.ids)], limit=1)
+        if used:
+            raise UserError(
+                _(
+                    "Scorecard template %(template)s has scored salespeople: archive it instead "
+                    "of deleting it, so that their scorecards are kept.",
+                    template=used.template_id.name,
+                )
+            )
+
 
 class SalesperfScorecardTemplateLine(models.Model):
     _name = "salesperf.scorecard.template.line"
@@ -233,6 +249,30 @@ class SalesperfScorecardBand(models.Model):
         digits=(16, 2),
         help="A score at or above it (and below the next band's) gets this band.",
     )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        """A rating given to a scorecard or paid on by a commission plan stays
+        (the database cascades to the plans' factors only so that the addon
+        can be uninstalled)."""
+        scorecards = self.env["salesperf.scorecard"].sudo()
+        factors = self.env["salesperf.commission.scorecard.factor"].sudo()
+        plans = self.env["salesperf.commission.plan"].sudo()
+        used = (
+            scorecards.search([("band_id", "in", self.ids)], limit=1).band_id
+            or factors.search([("band_id", "in", self.ids)], limit=1).band_id
+            or plans.search(
+                [("scorecard_min_band_id", "in", self.ids)], limit=1
+            ).scorecard_min_band_id
+        )
+        if used:
+            raise UserError(
+                _(
+                    "Rating %(band)s is given by scorecards or used by a commission plan: it "
+                    "cannot be deleted.",
+                    band=used.name,
+                )
+            )
 
 
 class SalesperfScorecardSuggestionRule(models.Model):
@@ -313,7 +353,7 @@ class SalesperfScorecard(models.Model):
     date_start = fields.Date(string="Period Start", required=True, readonly=True)
     date_end = fields.Date(string="Period End", required=True, readonly=True)
     template_id = fields.Many2one(
-        "salesperf.scorecard.template", required=True, readonly=True, ondelete="restrict"
+        "salesperf.scorecard.template", required=True, readonly=True, ondelete="cascade"
     )
     score = fields.Float(digits=(16, 1), readonly=True, aggregator="avg")
     band_id = fields.Many2one(
@@ -1138,7 +1178,7 @@ class SalesperfCommissionScorecardFactor(models.Model):
         "salesperf.scorecard.band",
         string="Rating",
         required=True,
-        ondelete="restrict",
+        ondelete="cascade",
         domain="[('template_id.company_id', '=', parent.company_id)]",
     )
     factor = fields.Float(required=True, default=1.0, digits=(16, 4))

@@ -321,6 +321,24 @@ class TestScorecard(ScorecardCommon):
         self.assertAlmostEqual(sonia.score, 68.0)
         self.assertEqual(sonia.manager_comment, "Closed")
 
+    def test_used_template_and_ratings_are_kept(self):
+        self._score(self.leo)
+        with self._refused(UserError, "archive it instead"):
+            self.template.with_user(self.ada).unlink()
+        # Sonia is rated C (68): her rating stays, and so does the unused A
+        # while a plan pays on it
+        with self._refused(UserError, "cannot be deleted"):
+            self.band["C"].with_user(self.ada).unlink()
+        self._plan(
+            [self.sonia],
+            rate=10.0,
+            scorecard_mode="multiplier",
+            scorecard_factor_ids=[Command.create({"band_id": self.band["A"].id, "factor": 1.1})],
+        )
+        with self._refused(UserError, "cannot be deleted"):
+            self.band["A"].with_user(self.ada).unlink()
+        self.assertTrue(self.template.exists() and self.band["A"].exists())
+
     def test_draft_recomputes(self):
         self._score(self.leo)
         sonia = self._card(self.sonia)
