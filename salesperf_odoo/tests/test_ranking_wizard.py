@@ -85,3 +85,36 @@ class TestRankingWizard(SalesperfTargetCommon):
         # Sonia's own ranking is hers to read
         _lines, own = self._ranking(self.sonia)
         self.assertEqual(own.with_user(self.sonia).line_ids, own.line_ids)
+
+    def test_quarter_ranked_on_the_sum_of_its_monthly_targets(self):
+        # Q1 2025 revenue: Sonia 200 (Feb) + 500 (Mar) = 700, Sam 400 (Mar),
+        # Tom 100 (Jan) + 100 (Mar) = 200
+        for month, amount in ((1, 1000.0), (2, 1200.0), (3, 800.0)):
+            self._target(date_from=date(2025, month, 1), amount=amount)
+        # Sam has no February target: January and March do not make a quarter
+        for month in (1, 3):
+            self._target(user_id=self.sam.id, date_from=date(2025, month, 1), amount=200.0)
+        # Tom's own quarter target wins over his months (100 × 3 = 300 unused)
+        self._target(
+            user_id=self.tom.id, period_kind="quarter", date_from=date(2025, 1, 1), amount=400.0
+        )
+        for month in (1, 2, 3):
+            self._target(user_id=self.tom.id, date_from=date(2025, month, 1), amount=100.0)
+        lines, _ranking = self._ranking(self.lena, period_kind="quarter")
+        sonia, sam, tom = lines[self.sonia], lines[self.sam], lines[self.tom]
+        # Sonia: 1000 + 1200 + 800 = 3000; 700 / 3000 × 100 = 23.33 %, kept
+        # to one decimal: 23.3
+        self.assertAlmostEqual(sonia.target, 3000.0)
+        self.assertAlmostEqual(sonia.attainment, 23.3)
+        # Tom: 200 / 400 × 100 = 50 %, ahead of Sonia
+        self.assertAlmostEqual(tom.target, 400.0)
+        self.assertAlmostEqual(tom.attainment, 50.0)
+        self.assertEqual((tom.rank, sonia.rank), (1, 2))
+        self.assertTrue(tom.is_ranked and sonia.is_ranked)
+        # Sam: no target (never the partial 200 + 200), so not ranked by attainment
+        self.assertFalse(sam.has_target)
+        self.assertFalse(sam.is_ranked)
+        self.assertEqual(sam.target, 0.0)
+        self.assertAlmostEqual(sam.amount, 400.0)
+        # Q4 2024 had no targets: nobody was ranked, so both are new
+        self.assertTrue(tom.is_new and sonia.is_new)

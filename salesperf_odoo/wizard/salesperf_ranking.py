@@ -144,6 +144,10 @@ class SalesperfRanking(models.TransientModel):
     def _standings(self, period):
         """Amounts, targets, attainment and ranks of the salespeople in scope.
 
+        A quarter or year without a person's own target takes the sum of the
+        monthly (or quarterly) targets that cover it whole, never a partial
+        sum (``salesperf.period.report._report_pick_targets``).
+
         Read with sudo, after :meth:`_check_scope`: a leaderboard shows
         everyone of the team or company by design; what a salesperson sees
         of other people's amounts is decided by the company's setting
@@ -155,20 +159,25 @@ class SalesperfRanking(models.TransientModel):
         amounts = {
             user.id: measures.get((user.id, company.id), {}).get(self.metric, 0.0) for user in users
         }
-        targets = {
-            target.user_id.id: target.amount
-            for target in self.env["salesperf.target"]
+        # one search for everyone's targets of the period and of the shorter
+        # periods within it; the period report's rule picks each person's
+        report = self.env["salesperf.period.report"]
+        picked = report._report_pick_targets(
+            period,
+            self.env["salesperf.target"]
             .sudo()
             .search(
                 [
                     ("scope", "=", "user"),
                     ("user_id", "in", users.ids),
                     ("company_id", "=", company.id),
-                    ("metric", "=", self.metric),
-                    ("period_kind", "=", period.kind),
-                    ("date_from", "=", period.start),
+                    *report._report_target_domain(period, [self.metric]),
                 ]
-            )
+            ),
+        )
+        targets = {
+            user_id: sum(parts.mapped("amount"))
+            for (user_id, _metric), (parts, _k) in picked.items()
         }
         attainment = {
             user_id: (amounts[user_id] / target * 100 if target else None)
