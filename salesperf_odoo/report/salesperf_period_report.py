@@ -852,7 +852,9 @@ class SalesperfPeriodReport(models.AbstractModel):
         from the company's latest finished forecast run, or ``None``.
 
         The months' 80 % intervals are combined as independent errors
-        (``engine.targets.period_forecast``). Read with the user's own rights:
+        (``engine.targets.period_forecast``). The next period's target is its
+        own, else the sum of the shorter periods' targets that cover it whole
+        (as :meth:`_report_targets`). Read with the user's own rights:
         forecast lines follow the same rules as the report's scope."""
         period, company = ctx["period"], ctx["company"]
         following = period_containing(period.kind, period.end + timedelta(days=1))
@@ -878,27 +880,30 @@ class SalesperfPeriodReport(models.AbstractModel):
         combined = period_forecast([(point, low, high) for _m, _method, point, low, high in rows])
         methods = dict(lines._fields["method"]._description_selection(self.env))
         names = sorted({methods.get(method, "") for _m, method, *_values in rows if method})
-        target = self.env["salesperf.target"].search(
-            [
-                ("scope", "=", ctx["scope"]),
-                ("company_id", "=", company.id),
-                ("metric", "=", "revenue"),
-                ("period_kind", "=", following.kind),
-                ("date_from", "=", following.start),
-                *(
-                    [(SCOPE_FIELDS[ctx["scope"]], "=", ctx["owner"].id)]
-                    if ctx["scope"] != "company"
-                    else []
-                ),
-            ],
-            limit=1,
+        # the next period's own target, else the sum of the shorter periods'
+        # that cover it whole (see _report_targets)
+        picked = self._report_pick_targets(
+            following,
+            self.env["salesperf.target"].search(
+                [
+                    ("scope", "=", ctx["scope"]),
+                    ("company_id", "=", company.id),
+                    *self._report_target_domain(following, ["revenue"]),
+                    *(
+                        [(SCOPE_FIELDS[ctx["scope"]], "=", ctx["owner"].id)]
+                        if ctx["scope"] != "company"
+                        else []
+                    ),
+                ]
+            ),
         )
+        target = next((parts for parts, _kinds in picked.values()), None)
         return {
             "period_label": self._report_period_label(following),
             "forecast": combined.point,
             "lo80": combined.lo80,
             "hi80": combined.hi80,
-            "target": target.amount if target else None,
+            "target": sum(target.mapped("amount")) if target else None,
             "method": ", ".join(names),
         }
 

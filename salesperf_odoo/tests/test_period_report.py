@@ -768,6 +768,37 @@ class TestPeriodReportForecastCommission(PeriodReportCommon):
         # Sonia reads her own series only: no company forecast in her report
         self.assertIsNone(self._data(self.sonia, "user", salesperson=self.sonia)["forecast"])
 
+    def test_forecast_target_of_a_next_quarter_summed_from_its_months(self):
+        def target(start, amount, **owner):
+            values = {"scope": "company", **owner}
+            return self.env["salesperf.target"].create(
+                {
+                    **values,
+                    "metric": "revenue",
+                    "period_kind": "month",
+                    "date_from": start,
+                    "amount": amount,
+                    "company_id": self.company.id,
+                }
+            )
+
+        quarter = period_containing("quarter", date(2026, 1, 1))
+        target(date(2026, 4, 1), 1000.0)
+        target(date(2026, 5, 1), 900.0)
+        # April and May only do not cover Q2: no target, never 1000 + 900
+        self.assertIsNone(self._data(self.lena, "company", period=quarter)["forecast"]["target"])
+        june = target(date(2026, 6, 1), 1100.0)
+        # Q2 without its own target: 1000 + 900 + 1100 = 3000
+        forecast = self._data(self.lena, "company", period=quarter)["forecast"]
+        self.assertEqual(forecast["period_label"], "Q2 2026")
+        self.assertAlmostEqual(forecast["target"], 3000.0)
+        # March's forecast of April keeps April's own target: 1000
+        self.assertAlmostEqual(self._data(self.lena, "company")["forecast"]["target"], 1000.0)
+        # a quarter target of its own wins over the months' 3000
+        june.copy({"period_kind": "quarter", "date_from": date(2026, 4, 1), "amount": 2500.0})
+        forecast = self._data(self.lena, "company", period=quarter)["forecast"]
+        self.assertAlmostEqual(forecast["target"], 2500.0)
+
     def test_commission_cost_where_rights_cover_the_scope(self):
         # Sonia: 50 + 10 = 60 of her 500 revenue: 0.12
         commission = self._data(self.sonia, "user", salesperson=self.sonia)["commission"]
