@@ -1,14 +1,17 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
+import dataclasses
 import logging
 from datetime import datetime, time, timedelta
 
 import pytz
 
 from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..engine.periods import Period, period_containing
 from ..engine.ranking import rank_changes
+from ..engine.targets import pace
 
 _logger = logging.getLogger(__name__)
 
@@ -202,34 +205,49 @@ class SalesperfWeeklyDigestLog(models.Model):
 
     def _weekly_digest_goals(self, user, today):
         """The user's confirmed revenue targets of the current month and
-        quarter, with their actual, attainment and pace."""
+        quarter, with their actual, attainment and pace. A quarter without a
+        target of its own takes the sum of its months' when all three have
+        one, as the period report and the ranking do."""
         company = user.company_id
+        report = self.env["salesperf.period.report"]
         periods = [period_containing(kind, today) for kind in ("month", "quarter")]
         targets = self.env["salesperf.target"].search(
             [
                 ("scope", "=", "user"),
                 ("user_id", "=", user.id),
                 ("company_id", "=", company.id),
-                ("metric", "=", "revenue"),
                 ("state", "=", "confirmed"),
-                "|",
-                "&",
-                ("period_kind", "=", "month"),
-                ("date_from", "=", periods[0].start),
-                "&",
-                ("period_kind", "=", "quarter"),
-                ("date_from", "=", periods[1].start),
+                *expression.OR(
+                    [report._report_target_domain(period, ["revenue"]) for period in periods]
+                ),
             ]
         )
         pacing = targets._salesperf_pacing()
         statuses = dict(targets._fields["pacing_status"]._description_selection(self.env))
+        thresholds = company._salesperf_pacing_thresholds()
         kpi = self.env["salesperf.kpi"]
         goals = []
         for period in periods:
-            target = targets.filtered(lambda t, period=period: t.period_kind == period.kind)
-            result = pacing.get(target.id) if target else None
-            if not result:
+            within = targets.filtered(
+                lambda t, period=period: period.start <= t.date_from <= period.end
+            )
+            picked = report._report_pick_targets(period, within).get((user.id, "revenue"))
+            results = [pacing.get(part.id) for part in picked[0]] if picked else []
+            if not results or not all(results):
                 continue
+            if len(results) == 1:
+                result = results[0]
+            else:
+                # revenue adds up month by month: the parts' sums, paced on
+                # what the parts expect by now
+                amount = sum(result.target for result in results)
+                actual = sum(result.actual for result in results)
+                expected = sum(result.expected_to_date for result in results)
+                result = dataclasses.replace(
+                    pace(amount, actual, 1, 1, thresholds),
+                    expected_to_date=expected,
+                    status=pace(expected, actual, 1, 1, thresholds).status,
+                )
             goals.append(
                 {
                     "kind": period.kind,

@@ -328,6 +328,38 @@ class TestWeeklyDigest(SalesperfCommon):
         self.assertIn("March 2025", sonia.body_html)
 
     @freeze_time(MONDAY_9_UTC)
+    def test_quarter_goal_summed_from_its_months(self):
+        Log = self.env["salesperf.weekly.digest.log"]
+        # Tom has March's 500 only: no quarter goal, never a partial sum
+        self.assertEqual(
+            [goal["kind"] for goal in Log._weekly_digest_values(self.tom)["goals"]], ["month"]
+        )
+        for start, amount in ((date(2025, 1, 1), 300.0), (date(2025, 2, 1), 200.0)):
+            self.env["salesperf.target"].create(
+                {
+                    "scope": "user",
+                    "company_id": self.company.id,
+                    "user_id": self.tom.id,
+                    "metric": "revenue",
+                    "period_kind": "month",
+                    "date_from": start,
+                    "amount": amount,
+                    "state": "confirmed",
+                }
+            )
+        month, quarter = Log._weekly_digest_values(self.tom)["goals"]
+        self.assertEqual((month["target"], month["actual"]), (500.0, 400.0))
+        # Q1: 300 + 200 + 500 = 1,000; sold 0 + 0 + 400 = 400: 40 %; expected
+        # by now: January and February in full, March 500 × 6 / 21 working
+        # days = 642.86; 400 / 642.86 = 0.62 < 0.80: behind
+        self.assertEqual((quarter["kind"], quarter["target"]), ("quarter", 1000.0))
+        self.assertEqual(quarter["actual"], 400.0)
+        self.assertAlmostEqual(quarter["attainment"], 40.0)
+        self.assertAlmostEqual(quarter["expected_to_date"], 300.0 + 200.0 + 500.0 * 6 / 21)
+        self.assertEqual(quarter["gap"], 600.0)
+        self.assertEqual(quarter["status"], "behind")
+
+    @freeze_time(MONDAY_9_UTC)
     def test_contents(self):
         values = self.env["salesperf.weekly.digest.log"]._weekly_digest_values(self.sonia)
         month, quarter = values["goals"]
