@@ -966,8 +966,30 @@ class SalesperfScorecard(models.Model):
                 )
 
 
+class SalesperfScorecardComputed(models.AbstractModel):
+    """Rows of a scorecard written by its computation only (see
+    ``_check_computing``): its KPI lines and suggestions."""
+
+    _name = "salesperf.scorecard.computed"
+    _description = "Scorecard Row Written by the Computation"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        _check_computing(self)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        _check_computing(self)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_computing(self):
+        _check_computing(self)
+
+
 class SalesperfScorecardLine(models.Model):
     _name = "salesperf.scorecard.line"
+    _inherit = ["salesperf.scorecard.computed"]
     _description = "Scorecard KPI Score"
     _order = "scorecard_id, sequence, id"
 
@@ -1009,22 +1031,10 @@ class SalesperfScorecardLine(models.Model):
                 self.env, "target", metric, line.target, company
             )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        _check_computing(self)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        _check_computing(self)
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_only_computing(self):
-        _check_computing(self)
-
 
 class SalesperfScorecardSuggestion(models.Model):
     _name = "salesperf.scorecard.suggestion"
+    _inherit = ["salesperf.scorecard.computed"]
     _description = "Scorecard Improvement Suggestion"
     _order = "scorecard_id, sequence, id"
 
@@ -1038,19 +1048,6 @@ class SalesperfScorecardSuggestion(models.Model):
     lag = fields.Float(string="Behind by (%)", digits=(16, 1))
     text = fields.Text(string="Suggestion")
     figures = fields.Char(help="The figures that triggered the suggestion.")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        _check_computing(self)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        _check_computing(self)
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_only_computing(self):
-        _check_computing(self)
 
 
 class SalesperfScorecardCompute(models.TransientModel):

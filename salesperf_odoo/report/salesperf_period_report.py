@@ -482,6 +482,27 @@ class SalesperfPeriodReport(models.AbstractModel):
         return picked
 
     @api.model
+    def _report_people_targets(self, period, company, users, metric):
+        """:meth:`_report_pick_targets` of the salesperson targets of
+        ``users`` for ``metric``, in one search, read as superuser: the
+        callers (report ranking, ranking screen) check the reader's scope
+        first. A period without its own target takes the sum of the shorter
+        periods' that tile it."""
+        targets = (
+            self.env["salesperf.target"]
+            .sudo()
+            .search(
+                [
+                    ("scope", "=", "user"),
+                    ("user_id", "in", users.ids),
+                    ("company_id", "=", company.id),
+                    *self._report_target_domain(period, [metric]),
+                ]
+            )
+        )
+        return self._report_pick_targets(period, targets)
+
+    @api.model
     def _report_sum_label(self, label, kinds):
         """The label of a target summed from shorter periods' targets."""
         if kinds == {"month"}:
@@ -643,22 +664,8 @@ class SalesperfPeriodReport(models.AbstractModel):
         }
         users = ranking._ranked_users()
         amounts = {user.id: revenue.get((user.id, company.id), 0.0) for user in users}
-        # sudo: the targets of everyone ranked, as the ranking screen reads
-        # them; a period without its own target takes the sum of the shorter
-        # periods' that tile it (see _report_targets)
-        picked = self._report_pick_targets(
-            period,
-            self.env["salesperf.target"]
-            .sudo()
-            .search(
-                [
-                    ("scope", "=", "user"),
-                    ("user_id", "in", users.ids),
-                    ("company_id", "=", company.id),
-                    *self._report_target_domain(period, ["revenue"]),
-                ]
-            ),
-        )
+        # sudo: the targets of everyone ranked, as the ranking screen reads them
+        picked = self._report_people_targets(period, company, users, "revenue")
         targets = {
             user_id: sum(parts.mapped("amount"))
             for (user_id, _metric), (parts, _k) in picked.items()

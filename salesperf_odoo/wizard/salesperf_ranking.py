@@ -161,19 +161,8 @@ class SalesperfRanking(models.TransientModel):
         }
         # one search for everyone's targets of the period and of the shorter
         # periods within it; the period report's rule picks each person's
-        report = self.env["salesperf.period.report"]
-        picked = report._report_pick_targets(
-            period,
-            self.env["salesperf.target"]
-            .sudo()
-            .search(
-                [
-                    ("scope", "=", "user"),
-                    ("user_id", "in", users.ids),
-                    ("company_id", "=", company.id),
-                    *report._report_target_domain(period, [self.metric]),
-                ]
-            ),
+        picked = self.env["salesperf.period.report"]._report_people_targets(
+            period, company, users, self.metric
         )
         targets = {
             user_id: sum(parts.mapped("amount"))
