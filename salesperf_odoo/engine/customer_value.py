@@ -15,7 +15,9 @@ one purchase (their amounts are added):
 - ``monetary_value``: mean amount of the repeat purchase days (the first
   purchase is left out, as Fader and Hardie do), ``None`` when ``x = 0``;
 - ``usual_interval``: median gap in days between purchase days, ``None``
-  with fewer than two purchase days.
+  with fewer than two purchase days;
+- ``days_since_last``: days from the last purchase day to the observation
+  end (the recency of RFM and of the fallback).
 
 BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
 While alive a customer buys at a Poisson rate λ ~ Gamma(r, α); after each
