@@ -28,3 +28,4 @@ from . import salesperf_commission_statement
 from . import salesperf_commission_dispute
 from . import salesperf_commission_estimate
 from . import salesperf_scorecard
+from . import salesperf_customer_score

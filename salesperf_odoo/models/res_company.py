@@ -56,6 +56,34 @@ class ResCompany(models.Model):
         help="The hour (0 to 23) from which the weekly performance email goes out on its "
         "day, in each recipient's own time zone.",
     )
+    salesperf_rfm_bands = fields.Integer(
+        string="RFM Score Bands",
+        default=5,
+        help="Recency, frequency and monetary value are each scored 1 to this number by "
+        "quantiles of the company's customers (2 to 10).",
+    )
+    salesperf_churn_threshold = fields.Float(
+        string="At Risk Below",
+        default=0.3,
+        help="A customer whose probability of still being active (BG/NBD) falls below this "
+        "share is at risk, as is one later than twice their usual interval.",
+    )
+    salesperf_churn_days = fields.Integer(
+        string="Churned After (days)",
+        default=365,
+        help="A customer without a purchase for more days than this counts as churned.",
+    )
+    salesperf_clv_months = fields.Integer(
+        string="Lifetime Value Horizon (months)",
+        default=12,
+        help="Months of expected purchases counted in a customer's lifetime value.",
+    )
+    salesperf_clv_discount = fields.Float(
+        string="Monthly Discount Rate",
+        default=0.01,
+        help="Each month's expected purchases are discounted by this rate per month "
+        "(0.01 = 1 % a month) in the lifetime value.",
+    )
 
     @api.constrains("salesperf_pace_ahead", "salesperf_pace_on_track", "salesperf_pace_at_risk")
     def _check_salesperf_pacing_thresholds(self):
@@ -76,6 +104,30 @@ class ResCompany(models.Model):
                         "not %(day)s.",
                         day=company.salesperf_forecast_reminder_day,
                     )
+                )
+
+    @api.constrains(
+        "salesperf_rfm_bands",
+        "salesperf_churn_threshold",
+        "salesperf_churn_days",
+        "salesperf_clv_months",
+        "salesperf_clv_discount",
+    )
+    def _check_salesperf_customer_settings(self):
+        for company in self:
+            if not 2 <= company.salesperf_rfm_bands <= 10:
+                raise ValidationError(_("RFM scores need 2 to 10 bands."))
+            if not 0 < company.salesperf_churn_threshold < 1:
+                raise ValidationError(
+                    _("The at-risk probability must lie strictly between 0 and 1.")
+                )
+            if company.salesperf_churn_days < 1 or company.salesperf_clv_months < 1:
+                raise ValidationError(
+                    _("The churn delay and the lifetime value horizon must be at least 1.")
+                )
+            if not 0 <= company.salesperf_clv_discount < 1:
+                raise ValidationError(
+                    _("The monthly discount rate must be at least 0 and below 1 (100 %).")
                 )
 
     @api.constrains("salesperf_digest_hour")

@@ -24,3 +24,12 @@ class ResConfigSettings(models.TransientModel):
     salesperf_digest_hour = fields.Integer(
         related="company_id.salesperf_digest_hour", readonly=False
     )
+    salesperf_rfm_bands = fields.Integer(related="company_id.salesperf_rfm_bands", readonly=False)
+    salesperf_churn_threshold = fields.Float(
+        related="company_id.salesperf_churn_threshold", readonly=False
+    )
+    salesperf_churn_days = fields.Integer(related="company_id.salesperf_churn_days", readonly=False)
+    salesperf_clv_months = fields.Integer(related="company_id.salesperf_clv_months", readonly=False)
+    salesperf_clv_discount = fields.Float(
+        related="company_id.salesperf_clv_discount", readonly=False
+    )
