@@ -23,6 +23,7 @@ from engine.customer_value import (
     rfm_segment,
     score_customers,
     summarize,
+    summarize_days,
 )
 
 BG = (0.5, 3.0, 1.2, 2.0)  # r, alpha, a, b
@@ -217,6 +218,35 @@ def test_summarize():
     )
     in_days = summarize(transactions, date(2024, 3, 11), unit_days=1)
     assert (in_days["A"].t_x, in_days["A"].T) == (42.0, 70.0)
+
+
+def test_summarize_days_matches_summarize():
+    # keys 1 (A of test_summarize), 2 (B) and 3: days Jan 1, Jan 11, Feb 20,
+    # Mar 1: gaps 10, 40, 9 → median of 4 entries' 3 gaps = 10
+    transactions = [
+        (1, date(2024, 1, 1), 10.0),
+        (1, date(2024, 1, 1), 5.0),
+        (1, date(2024, 1, 15), 20.0),
+        (1, date(2024, 2, 12), 30.0),
+        (2, date(2024, 2, 26), 50.0),
+        (3, date(2024, 3, 1), 4.0),
+        (3, date(2024, 1, 1), 1.0),
+        (3, date(2024, 2, 20), 3.0),
+        (3, date(2024, 1, 11), 2.0),
+    ]
+    end = date(2024, 3, 11)
+    got = summarize_days(*zip(*transactions, strict=True), end)
+    assert got == summarize(transactions, end)
+    assert got[1] == CustomerSummary(
+        1, 2, 6.0, 10.0, 25.0, date(2024, 1, 1), date(2024, 2, 12), 21.0, 28
+    )
+    assert got[3].usual_interval == 10.0
+    assert got[3].monetary_value == pytest.approx((2.0 + 3.0 + 4.0) / 3)
+    assert summarize_days([], [], [], end) == {}
+    with pytest.raises(ValueError, match="non-negative"):
+        summarize_days([1], [date(2024, 1, 1)], [-1.0], end)
+    with pytest.raises(ValueError, match="after the observation end"):
+        summarize_days([1], [date(2024, 4, 1)], [1.0], end)
 
 
 def test_bad_input():

@@ -192,6 +192,99 @@ def summarize(transactions, observation_end, *, unit_days=7):
     return result
 
 
+def summarize_days(keys, days, amounts, observation_end, *, unit_days=7):
+    """Summarise purchase days given as three parallel sequences, as
+    :func:`summarize` does, in O(n log n) with numpy.
+
+    ``keys`` are integer customer keys, ``days`` dates (``datetime.date`` or
+    ``numpy.datetime64``), ``amounts`` the amounts; several entries of one
+    customer and day are added, as in :func:`summarize`. For the hundred
+    thousands of customers of a company's whole history, where the per-row
+    Python of :func:`summarize` is the slow part. Same results, same errors.
+    """
+    if unit_days <= 0:
+        raise ValueError(f"unit_days must be positive, got {unit_days}.")
+    keys = np.asarray(keys, dtype=np.int64)
+    day_numbers = np.asarray(days, dtype="datetime64[D]").astype(np.int64)
+    amounts = np.asarray(amounts, dtype=float)
+    if not (keys.shape == day_numbers.shape == amounts.shape):
+        raise ValueError("Keys, days and amounts must have the same length.")
+    end = np.datetime64(observation_end, "D").astype(np.int64)
+    bad = ~np.isfinite(amounts) | (amounts < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"Amount of customer {int(keys[i])!r} on {_day(day_numbers[i])} must be a "
+            f"non-negative number, got {amounts[i]}."
+        )
+    late = day_numbers > end
+    if late.any():
+        i = int(np.flatnonzero(late)[0])
+        raise ValueError(
+            f"Purchase of customer {int(keys[i])!r} on {_day(day_numbers[i])} is after the "
+            f"observation end {observation_end}."
+        )
+    if not len(keys):
+        return {}
+    # one entry per (customer, day), sorted by customer then day
+    order = np.lexsort((day_numbers, keys))
+    keys, day_numbers, amounts = keys[order], day_numbers[order], amounts[order]
+    new_day = np.ones(len(keys), dtype=bool)
+    new_day[1:] = (keys[1:] != keys[:-1]) | (day_numbers[1:] != day_numbers[:-1])
+    day_starts = np.flatnonzero(new_day)
+    keys, day_numbers = keys[day_starts], day_numbers[day_starts]
+    amounts = np.add.reduceat(amounts, day_starts)
+    # customers: [start, stop) slices of the day entries
+    new_customer = np.ones(len(keys), dtype=bool)
+    new_customer[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(new_customer)
+    stops = np.append(starts[1:], len(keys))
+    counts = stops - starts
+    first, last = day_numbers[starts], day_numbers[stops - 1]
+    repeat_sum = np.add.reduceat(amounts, starts) - amounts[starts]
+    medians = _group_medians(np.diff(day_numbers), keys, starts, counts)
+    result = {}
+    for i, key in enumerate(keys[starts].tolist()):
+        x = int(counts[i]) - 1
+        result[key] = CustomerSummary(
+            key=key,
+            x=x,
+            t_x=float(last[i] - first[i]) / unit_days,
+            T=float(end - first[i]) / unit_days,
+            monetary_value=float(repeat_sum[i] / x) if x else None,
+            first_purchase=_day(first[i]),
+            last_purchase=_day(last[i]),
+            usual_interval=float(medians[i]) if x else None,
+            days_since_last=int(end - last[i]),
+        )
+    return result
+
+
+def _day(day_number):
+    return np.datetime64(int(day_number), "D").astype(object)
+
+
+def _group_medians(diffs, keys, starts, counts):
+    """Median gap of each customer: the gaps between their consecutive days
+    (``diffs`` of the whole sorted day array, whose entries crossing two
+    customers are left out), NaN for a customer with one day."""
+    medians = np.full(len(starts), np.nan)
+    if not len(diffs):
+        return medians
+    same = keys[1:] == keys[:-1]
+    gap_owner = np.cumsum(np.r_[False, ~same])[1:][same]  # customer index of each gap
+    gaps = diffs[same].astype(float)
+    order = np.lexsort((gaps, gap_owner))
+    gaps = gaps[order]
+    n_gaps = counts - 1
+    has = n_gaps > 0
+    gap_starts = np.cumsum(np.r_[0, n_gaps[:-1]])
+    lower = gap_starts + (n_gaps - 1) // 2
+    upper = gap_starts + n_gaps // 2
+    medians[has] = (gaps[lower[has]] + gaps[upper[has]]) / 2
+    return medians
+
+
 def _check_rft(x, t_x, T):
     x = np.asarray(x, dtype=float)
     t_x = np.asarray(t_x, dtype=float)
