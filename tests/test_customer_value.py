@@ -177,6 +177,21 @@ def test_fit_bgnbd_recovers_simulated_parameters():
     assert b == pytest.approx(2.5, rel=0.45)
 
 
+def test_fit_bgnbd_weights_identical_customers():
+    # Customers sharing (x, t_x, T) are evaluated once and weighted: the data
+    # set written twice has the same maximum, at twice the log-likelihood.
+    x, t_x, T = _simulate_bgnbd(800, 0.25, 4.0, 0.8, 2.5, seed=3)
+    once = fit_bgnbd(x, t_x, T)
+    twice = fit_bgnbd(np.r_[x, x], np.r_[t_x, t_x], np.r_[T, T])
+    assert once.converged and twice.converged
+    assert twice.params == pytest.approx(once.params, rel=1e-3)
+    assert twice.log_likelihood == pytest.approx(2 * once.log_likelihood, rel=1e-9)
+    # and the weighted maximum is the likelihood of the rows themselves
+    assert once.log_likelihood == pytest.approx(
+        bgnbd_log_likelihood(once.params, x, t_x, T).sum(), rel=1e-12
+    )
+
+
 def test_fit_gamma_gamma_recovers_simulated_parameters():
     rng = np.random.default_rng(3)
     p, q, gamma = 6.0, 4.0, 15.0
