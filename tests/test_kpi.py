@@ -43,6 +43,9 @@ def test_derive_kpis_ratios_by_hand():
         "forecast_count": 2,
         "forecast_error_total": 20.0,
         "forecast_actual_total": 400.0,
+        "active_customers": 7,
+        "churned_customers": 2,
+        "value_at_risk": 1250.0,
     }
     kpis = derive_kpis(measures)
     assert kpis["margin_percent"] == pytest.approx(25.0)  # 3000 / 12000 × 100
@@ -54,6 +57,9 @@ def test_derive_kpis_ratios_by_hand():
     assert kpis["forecast_mase"] == pytest.approx(1.5)  # 3.0 / 2 forecasts
     assert kpis["forecast_bias"] == pytest.approx(5.0)  # 20 / 400 × 100
     assert kpis["revenue"] == 12000.0 and kpis["activities_done"] == 11
+    # the customer-status KPIs are their measures, as counted
+    assert (kpis["active_customers"], kpis["churned_customers"]) == (7, 2)
+    assert kpis["value_at_risk"] == 1250.0
     assert tuple(kpis) == KPI_CODES
 
 
@@ -71,6 +77,12 @@ def test_ratios_without_denominator_are_not_applicable():
     ):
         assert kpis[code] is None, code
     assert kpis["revenue"] == 0 and kpis["orders"] == 0
+    # counts, not ratios: no customer scored is 0 customers, not "not applicable"
+    assert (kpis["active_customers"], kpis["churned_customers"], kpis["value_at_risk"]) == (
+        0,
+        0,
+        0,
+    )
 
 
 def test_negative_revenue_month_keeps_sign():
@@ -117,6 +129,10 @@ def test_change_tone_follows_the_direction_not_the_sign():
     assert change_tone(KPI_DIRECTIONS["lost_count"], 2) == "bad"
     assert change_tone(KPI_DIRECTIONS["lost_count"], -1) == "good"
     assert change_tone(KPI_DIRECTIONS["average_cycle_days"], 4.5) == "bad"
+    # more active customers is good; more churned customers or value at risk bad
+    assert change_tone(KPI_DIRECTIONS["active_customers"], 3) == "good"
+    assert change_tone(KPI_DIRECTIONS["churned_customers"], 2) == "bad"
+    assert change_tone(KPI_DIRECTIONS["value_at_risk"], -500.0) == "good"
     # a pipeline change is not judged; no change or nothing to compare is neutral
     assert change_tone(KPI_DIRECTIONS["pipeline_value"], 5000.0) == "neutral"
     assert change_tone("up", 0) == "neutral"
@@ -131,6 +147,8 @@ def test_every_kpi_has_a_direction():
         "lost_count",
         "average_cycle_days",
         "forecast_mase",
+        "churned_customers",
+        "value_at_risk",
     }
     assert {code for code, d in KPI_DIRECTIONS.items() if d == "neutral"} == {
         "pipeline_value",

@@ -37,6 +37,9 @@ MEASURES = (
     "forecast_count",
     "forecast_error_total",
     "forecast_actual_total",
+    "active_customers",
+    "churned_customers",
+    "value_at_risk",
 )
 
 #: Measures of what is expected to close in a period (open opportunities by
@@ -58,8 +61,9 @@ class KpiDefinition:
 
     The direction decides the colour of a change, never its sign:
 
-    - ``down``: more lost opportunities, a longer sales cycle and a larger
-      forecast error (MASE) are worse.
+    - ``down``: more lost opportunities, a longer sales cycle, a larger
+      forecast error (MASE), more churned customers and more value at risk
+      are worse.
     - ``neutral``: the open and weighted pipeline count opportunities
       *expected* to close in the period; more of it may be new business or
       deals that slipped and were not closed, so a change is not judged.
@@ -150,6 +154,30 @@ KPI_DEFINITIONS = (
         "Repeat-purchase rate",
         "percent",
         "returning customers / customers × 100.",
+    ),
+    KpiDefinition(
+        "active_customers",
+        "Active customers",
+        "count",
+        "Customers (commercial entities) not churned, active or at risk, in their latest "
+        "customer score of the period's last month (of the latest refresh while the period is "
+        "in progress), counted for the customer's salesperson and team.",
+    ),
+    KpiDefinition(
+        "churned_customers",
+        "Churned customers",
+        "count",
+        "Customers of the same scores whose last purchase is older than the company's churn delay.",
+        "down",
+    ),
+    KpiDefinition(
+        "value_at_risk",
+        "Value at risk",
+        "monetary",
+        "Sum of the revenue of the last 12 months of the customers at risk in the same scores "
+        "(probability of being active below the company's threshold, or later than twice "
+        "their usual interval between purchases), in company currency.",
+        "down",
     ),
     KpiDefinition(
         "pipeline_value",
@@ -269,6 +297,9 @@ def derive_kpis(measures):
         "new_customers": m["new_customers"],
         "returning_customers": m["returning_customers"],
         "repeat_purchase_rate": ratio(m["returning_customers"], m["customers"], 100),
+        "active_customers": m["active_customers"],
+        "churned_customers": m["churned_customers"],
+        "value_at_risk": m["value_at_risk"],
         "pipeline_value": m["pipeline_value"],
         "weighted_pipeline": m["weighted_pipeline"],
         "won_count": m["won_count"],

@@ -187,6 +187,9 @@ class SalesperfKpi(models.AbstractModel):
             "activities_done": self._details_activities,
             "data_completeness": self._details_open_opportunities,
             **dict.fromkeys(("forecast_mase", "forecast_bias"), self._details_forecast_accuracy),
+            "active_customers": self._details_active_customers,
+            "churned_customers": self._details_churned_customers,
+            "value_at_risk": self._details_customers_at_risk,
         }
 
     @api.model
@@ -428,6 +431,32 @@ class SalesperfKpi(models.AbstractModel):
             ],
         }
 
+    @api.model
+    def _details_customer_scores(self, period, company, entity_domain, statuses):
+        """The customer scores a customer KPI counts (see
+        :meth:`_customer_score_domain`), of the given statuses."""
+        return {
+            "res_model": "salesperf.customer.score",
+            "views": [(False, "list"), (False, "form")],
+            "domain": [
+                *self._customer_score_domain(period, company),
+                *entity_domain,
+                ("risk_status", "in", statuses),
+            ],
+        }
+
+    @api.model
+    def _details_active_customers(self, period, company, entity_domain):
+        return self._details_customer_scores(period, company, entity_domain, ["active", "at_risk"])
+
+    @api.model
+    def _details_churned_customers(self, period, company, entity_domain):
+        return self._details_customer_scores(period, company, entity_domain, ["churned"])
+
+    @api.model
+    def _details_customers_at_risk(self, period, company, entity_domain):
+        return self._details_customer_scores(period, company, entity_domain, ["at_risk"])
+
     # ------------------------------------------------------------
     # MEASURES
     # ------------------------------------------------------------
@@ -487,6 +516,10 @@ class SalesperfKpi(models.AbstractModel):
                     "forecast_error_total",
                     "forecast_actual_total",
                 },
+            ),
+            (
+                self._measure_customer_status,
+                {"active_customers", "churned_customers", "value_at_risk"},
             ),
         ]
 
@@ -747,3 +780,48 @@ class SalesperfKpi(models.AbstractModel):
                 ["scaled_error:sum", "__count", "error:sum", "actual:sum"],
             )
         }
+
+    @api.model
+    def _customer_score_domain(self, period, companies):
+        """The customer scores standing for ``period``: one per customer and
+        company, the row of the period's last month, or the latest row while
+        the period is in progress in the company (a month's row is updated
+        by each refresh of the month, so the latest row of a period in
+        progress is the current month's once it has run). At most two
+        clauses whatever the number of companies."""
+        in_progress = companies.filtered(
+            lambda company: period.start <= company._salesperf_today() <= period.end
+        )
+        closed = companies - in_progress
+        domains = []
+        if in_progress:
+            domains.append([("company_id", "in", in_progress.ids), ("is_latest", "=", True)])
+        if closed:
+            domains.append(
+                [("company_id", "in", closed.ids), ("month", "=", period.end.replace(day=1))]
+            )
+        return expression.OR(domains) if domains else expression.FALSE_DOMAIN
+
+    @api.model
+    def _measure_customer_status(self, period, dimension, companies):
+        """Active customers (active or at risk), churned customers and the
+        value at risk, from the customer scores of the period (see
+        :meth:`_customer_score_domain`) grouped by the customers'
+        salesperson, team or company and their status: one query."""
+        result = defaultdict(
+            lambda: {"active_customers": 0, "churned_customers": 0, "value_at_risk": 0.0}
+        )
+        for key, (status,), (count, value_at_risk) in self._grouped(
+            self.env["salesperf.customer.score"],
+            self._customer_score_domain(period, companies),
+            dimension,
+            ["__count", "value_at_risk:sum"],
+            extra_groupby=["risk_status"],
+        ):
+            row = result[key]
+            if status == "churned":
+                row["churned_customers"] += count
+            elif status in ("active", "at_risk"):
+                row["active_customers"] += count
+            row["value_at_risk"] += value_at_risk if status == "at_risk" else 0.0
+        return dict(result)

@@ -219,6 +219,11 @@ class TestKpiDetails(SalesperfKpiCommon):
             # no month of these data has been reviewed: no forecast scored
             "forecast_mase": ("salesperf.forecast.accuracy", 0),
             "forecast_bias": ("salesperf.forecast.accuracy", 0),
+            # no customer has been scored in these data (the customer scores'
+            # details are checked in test_customer_insight_panel)
+            "active_customers": ("salesperf.customer.score", 0),
+            "churned_customers": ("salesperf.customer.score", 0),
+            "value_at_risk": ("salesperf.customer.score", 0),
         }
         self.assertEqual(set(expected), set(KPI_CODES))
         for kpi_code, (model, count) in expected.items():
