@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import _, api, models
 from odoo.exceptions import AccessError
 from odoo.osv import expression
+from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 from ..engine.periods import Period, period_containing
@@ -23,6 +24,8 @@ def month_range(first, last):
 
 #: The periods of the panel, one row of goal cards each.
 PANEL_PERIOD_KINDS = ("month", "quarter")
+#: How many customers each list of the panel and of the weekly email shows.
+CUSTOMER_LINES = 5
 
 
 class SalesperfTarget(models.Model):
@@ -58,13 +61,20 @@ class SalesperfTarget(models.Model):
             default choice when not given.
         :param owner_id: the team or the salesperson of that scope.
         :raises AccessError: for a choice the user is not offered.
+        The customers of the choice (see :meth:`_customer_insight`) add a
+        fixed number of queries, from one (no customer scored) to five: the
+        statuses and at-risk totals, the largest values at risk, the highest
+        values (one read per way of valuing a customer found) and the
+        customers' names.
+
         :returns: ``{"title", "choice", "default", "choices": [{"scope",
             "id", "name", "group"}], "periods": [{"kind", "label", "goals":
             [{"id", "metric", "label", "company", "currency_id", "draft",
             "target", "actual", "attainment", "gap", "status",
             "status_label", "coverage", "monetary"}]}], "currencies": {id:
             {"symbol", "position", "digits"}}, "commission" (see
-            :meth:`_pipeline_panel_commission`), "folded", "settings_id"}``
+            :meth:`_pipeline_panel_commission`), "customers" (see
+            :meth:`_customer_insight`), "folded", "settings_id"}``
         """
         choices, default = self._pipeline_panel_choices()
         choice = default
@@ -93,9 +103,13 @@ class SalesperfTarget(models.Model):
         # each page load): this only finds them
         settings = self.env["res.users.settings"]._find_or_create_for_user(self.env.user)
         commission = self._pipeline_panel_commission(choice)
+        customers = self._customer_insight(
+            [("company_id", "in", self.env.companies.ids), *self._customer_owner_domain(choice)]
+        )
         currencies = targets.company_id.currency_id | self.env.company.currency_id
         if commission:
             currencies |= self.env["res.currency"].browse(commission["currency_id"])
+        currencies |= self.env["res.currency"].browse(customers["currency_ids"])
         return {
             "title": choice["name"],
             "choice": {"scope": choice["scope"], "id": choice["id"]},
@@ -125,6 +139,7 @@ class SalesperfTarget(models.Model):
                 for currency in currencies
             },
             "commission": commission,
+            "customers": customers,
             "folded": settings.salesperf_pipeline_goals_folded,
             "settings_id": settings.id,
         }
@@ -157,6 +172,184 @@ class SalesperfTarget(models.Model):
             "period": statement._period_label(),
             "state": states[statement.state],
         }
+
+    # ------------------------------------------------------------
+    # CUSTOMERS AT RISK AND HIGHEST VALUES
+    # ------------------------------------------------------------
+
+    @api.model
+    def _customer_owner_domain(self, choice):
+        """Domain of the customer scores of a panel choice: the customers
+        whose salesperson, or whose team, the choice is; every customer for
+        the company choice."""
+        return {
+            "company": [],
+            "team": [("team_id", "=", choice["id"])],
+            "user": [("user_id", "=", choice["id"])],
+        }[choice["scope"]]
+
+    @api.model
+    def _customer_insight(self, domain, limit=CUSTOMER_LINES):
+        """The customers to call: those at risk, and the most valuable ones
+        without an open opportunity, from their latest scores
+        (``salesperf.customer.score``) within ``domain``.
+
+        The scores are read with the user's own rights: a salesperson with
+        "own documents" gets their own customers, a team leader their teams',
+        whatever ``domain`` asks. At most five queries whatever the number
+        of customers: one grouped read of the statuses and methods (with the
+        at-risk totals), the largest values at risk, the highest lifetime
+        values, the highest revenues of the customers valued without the
+        model, the customers' names; a list without a row in scope costs
+        nothing more, so that a user without any score pays one query.
+
+        - *At risk*: latest rows with status ``at_risk``, the largest value at
+          risk first, with the reason.
+        - *Highest value without an open opportunity*: latest rows not
+          churned whose customer (commercial entity) has no open opportunity
+          (active, not won, of type opportunity) in the row's company or
+          without a company; valued by their lifetime value, or by their
+          revenue of the last 12 months where the company's customers are
+          scored by the usual-interval fallback (which has no lifetime
+          value).
+
+        :param domain: the scores' companies and owners.
+        :param limit: lines per list.
+        :returns: ``{"at_risk_count", "value_at_risk": [{"currency_id",
+            "amount"}], "at_risk": [line], "valuable": [line],
+            "currency_ids"}``, each line ``{"id", "partner_id", "name",
+            "company", "currency_id", "value", "basis", "reason"}``.
+        """
+        scores = self.env["salesperf.customer.score"]
+        latest = [("is_latest", "=", True), *domain]
+        at_risk_domain = [*latest, ("risk_status", "=", "at_risk")]
+        count = 0
+        value_at_risk = defaultdict(float)
+        # which statuses and methods there are: the lists without a row are
+        # not searched
+        methods = set()
+        for company, status, method, rows, amount in scores._read_group(
+            latest, ["company_id", "risk_status", "method"], ["__count", "value_at_risk:sum"]
+        ):
+            if status == "at_risk":
+                count += rows
+                value_at_risk[company.currency_id] += amount
+            if status != "churned":
+                methods.add("bgnbd" if method == "bgnbd" else "other")
+        at_risk = self.env["salesperf.customer.score"]
+        if count:
+            at_risk = scores.search_fetch(
+                at_risk_domain,
+                ["partner_id", "company_id", "value_at_risk", "risk_reason"],
+                order="value_at_risk desc, id",
+                limit=limit,
+            )
+        valuable = self._customer_insight_valuable(latest, limit, methods)
+        # one read of the names of both lists' customers
+        (at_risk.partner_id | valuable.partner_id).mapped("display_name")
+        labels = {
+            "bgnbd": self.env._("Lifetime value"),
+            "revenue": self.env._("Revenue of the last 12 months"),
+            "at_risk": self.env._("Value at risk"),
+        }
+
+        def line(score, value, basis):
+            return {
+                "id": score.id,
+                "partner_id": score.partner_id.id,
+                "name": score.partner_id.display_name,
+                "company": score.company_id.name,
+                "currency_id": score.company_id.currency_id.id,
+                "value": value,
+                "basis": labels[basis],
+                "reason": score.risk_reason or "",
+            }
+
+        valued = [
+            (score.clv if score.method == "bgnbd" else score.revenue_12m, score)
+            for score in valuable
+        ]
+        valued.sort(key=lambda item: (-item[0], item[1].id))
+        return {
+            "at_risk_count": count,
+            "value_at_risk": [
+                {"currency_id": currency.id, "amount": amount}
+                for currency, amount in value_at_risk.items()
+            ],
+            "at_risk": [line(score, score.value_at_risk, "at_risk") for score in at_risk],
+            "valuable": [
+                line(score, value, "bgnbd" if score.method == "bgnbd" else "revenue")
+                for value, score in valued[:limit]
+            ],
+            "currency_ids": list(
+                {currency.id for currency in value_at_risk}
+                | set((at_risk | valuable).company_id.currency_id.ids)
+            ),
+        }
+
+    @api.model
+    def _customer_insight_valuable(self, latest, limit, methods=("bgnbd", "other")):
+        """The ``limit`` most valuable latest scores within ``latest`` whose
+        customer is not churned and has no open opportunity, at most twice
+        ``limit`` rows: the first by lifetime value among the customers scored
+        by the model, and the first by revenue of the last 12 months among
+        the others. Together they hold the first ``limit`` by either value.
+
+        :param methods: which of the two searches to run (``"bgnbd"``,
+            ``"other"``): those of the methods the rows in scope have.
+        """
+        # sudo: an opportunity of a colleague the user may not read still
+        # means the customer is being worked on; only the exclusion leaves
+        # this sub-query, inside the scores' own (read as the user)
+        leads = self.env["crm.lead"].sudo()
+        partners = self.env["res.partner"].sudo().with_context(active_test=False)
+        without_opportunity = []
+        for company in self.env.companies:
+            opportunities = leads._search(
+                [
+                    ("type", "=", "opportunity"),
+                    ("probability", "<", 100),
+                    ("partner_id", "!=", False),
+                    ("company_id", "in", [False, company.id]),
+                ]
+            )
+            contacts = partners._search(
+                [
+                    (
+                        "id",
+                        "in",
+                        opportunities.subselect(SQL.identifier(opportunities.table, "partner_id")),
+                    )
+                ]
+            )
+            entities = contacts.subselect(SQL.identifier(contacts.table, "commercial_partner_id"))
+            without_opportunity.append(
+                [("company_id", "=", company.id), ("partner_id", "not in", entities)]
+            )
+        scores = self.env["salesperf.customer.score"]
+        if not without_opportunity or not methods:
+            return scores
+        domain = [
+            *latest,
+            ("risk_status", "!=", "churned"),
+            *expression.OR(without_opportunity),
+        ]
+        columns = ["partner_id", "company_id", "method", "clv", "revenue_12m", "risk_reason"]
+        if "bgnbd" in methods:
+            scores |= scores.search_fetch(
+                [*domain, ("method", "=", "bgnbd")],
+                columns,
+                order="clv desc nulls last, id",
+                limit=limit,
+            )
+        if "other" in methods:
+            scores |= scores.search_fetch(
+                [*domain, ("method", "!=", "bgnbd")],
+                columns,
+                order="revenue_12m desc nulls last, id",
+                limit=limit,
+            )
+        return scores
 
     @api.model
     def _pipeline_panel_choices(self):

@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, time, timedelta
 
 import pytz
+from werkzeug.urls import url_join
 
 from odoo import api, fields, models
 from odoo.osv import expression
@@ -180,7 +181,8 @@ class SalesperfWeeklyDigestLog(models.Model):
             the company rankings (the same for all their readers).
         :returns: ``{"company", "currency", "today", "week", "goals",
             "ranking", "moves", "top_deals", "no_activity", "milestones",
-            "teams"}``: numbers unformatted, labels in the user's language.
+            "teams", "customers"}``: numbers unformatted, labels in the
+            user's language.
         """
         company = user.company_id
         env = self.with_user(user).with_company(company).with_context(lang=user.lang).env
@@ -201,6 +203,7 @@ class SalesperfWeeklyDigestLog(models.Model):
             "no_activity": digest._weekly_digest_no_activity(user),
             "milestones": digest._weekly_digest_milestones(user, week),
             "teams": digest._weekly_digest_teams(user, month),
+            "customers": digest._weekly_digest_customers(user),
         }
 
     def _weekly_digest_goals(self, user, today):
@@ -411,6 +414,30 @@ class SalesperfWeeklyDigestLog(models.Model):
             {"target": milestone.target_id.name, "threshold": milestone.threshold}
             for milestone in milestones
         ]
+
+    def _weekly_digest_customers(self, user):
+        """The customers at risk and the most valuable customers without an
+        open opportunity, as the recipient's goals panel shows them by
+        default (their own customers; a team leader's team's; all the
+        company's for who sees all documents), in their company, each with
+        the link to the customer's form.
+
+        :returns: the panel's lists (``salesperf.target._customer_insight``)
+            with ``"scope"`` (whose customers), ``"value_at_risk_total"`` (in
+            the company's currency) and each line's ``"url"``.
+        """
+        targets = self.env["salesperf.target"]
+        _choices, choice = targets._pipeline_panel_choices()
+        insight = targets._customer_insight(
+            [("company_id", "=", user.company_id.id), *targets._customer_owner_domain(choice)]
+        )
+        base_url = user.get_base_url()
+        for line in insight["at_risk"] + insight["valuable"]:
+            line["url"] = url_join(base_url, f"/odoo/res.partner/{line['partner_id']}")
+        insight["scope"] = choice["name"]
+        # one company, one currency
+        insight["value_at_risk_total"] = sum(total["amount"] for total in insight["value_at_risk"])
+        return insight
 
     def _weekly_digest_teams(self, user, month):
         """For a team leader, each team they lead in the company: each

@@ -306,8 +306,10 @@ class TestPipelinePanel(PipelinePanelCommon):
 #: calendar's attendances and leaves, elapsed and whole period), his settings
 #: and the currencies, the latest forecast of the revenue goals (one grouped
 #: read of the forecast lines). A member's goals also check her team
-#: membership (the record rule of her targets).
-PANEL_QUERIES = {"team": 27, "user": 30}
+#: membership (the record rule of her targets). The customers of the choice
+#: add one query here, where nobody is scored (see
+#: test_customer_insight_panel for the customer lists' own count).
+PANEL_QUERIES = {"team": 28, "user": 31}
 
 
 @tagged("post_install", "-at_install")

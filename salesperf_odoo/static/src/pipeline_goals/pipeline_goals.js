@@ -23,6 +23,9 @@ const STATUS_COLORS = {
 /** The filter of crm's search view that keeps the user's own opportunities. */
 const MY_PIPELINE_FILTER = "assigned_to_me";
 
+/** Customers of each list shown on a phone (all of them on wider screens). */
+const PHONE_CUSTOMER_LINES = 3;
+
 /** The field of crm.lead that the board is filtered on, per choice. */
 const BOARD_FIELDS = { user: "user_id", team: "team_id" };
 
@@ -43,6 +46,9 @@ function choiceKey(choice) {
  *   follows the choice with a filter in the search, which the user sees and
  *   may remove: removing it brings the selector back to the default.
  * - Each card opens the records its actual counts.
+ * - Under the goals, the customers to call for the same choice: those at
+ *   risk (largest value at risk first, with the reason) and the most
+ *   valuable ones without an open opportunity, each opening the customer.
  */
 export class PipelineGoals extends Component {
     static template = "salesperf_odoo.PipelineGoals";
@@ -139,12 +145,52 @@ export class PipelineGoals extends Component {
         return choiceKey(choice);
     }
 
-    /** Shown with a goal, or with someone else to choose. */
+    /** Shown with a goal, a customer to call, or someone else to choose. */
     get visible() {
         return (
             Boolean(this.panel) &&
-            (this.goals.length > 0 || this.choices.length > 0 || Boolean(this.panel.commission))
+            (this.goals.length > 0 ||
+                this.choices.length > 0 ||
+                Boolean(this.panel.commission) ||
+                this.hasCustomers)
         );
+    }
+
+    /** The customers at risk and the most valuable ones without an open opportunity. */
+    get customers() {
+        return this.panel?.customers || { at_risk: [], valuable: [], value_at_risk: [] };
+    }
+
+    /** On a phone each list shows its first lines only: the board stays in reach. */
+    get phoneLines() {
+        return PHONE_CUSTOMER_LINES;
+    }
+
+    get hasCustomers() {
+        return this.customers.at_risk.length > 0 || this.customers.valuable.length > 0;
+    }
+
+    /** Customers of several companies name their company. */
+    get showCustomerCompanies() {
+        const lines = [...this.customers.at_risk, ...this.customers.valuable];
+        return new Set(lines.map((line) => line.company)).size > 1;
+    }
+
+    /** @returns {string} e.g. "3 customers at risk · value at risk $ 9,000.00" */
+    get atRiskSummary() {
+        const { at_risk_count: count, value_at_risk: totals } = this.customers;
+        if (!count) {
+            return "";
+        }
+        const amounts = totals
+            .map((total) => this.formatAmount(total.currency_id, total.amount))
+            .join(" + ");
+        return count === 1
+            ? _t("1 customer at risk · value at risk %(amount)s", { amount: amounts })
+            : _t("%(count)s customers at risk · value at risk %(amount)s", {
+                  count,
+                  amount: amounts,
+              });
     }
 
     /** Goals of several companies name their company on the card. */
@@ -170,6 +216,14 @@ export class PipelineGoals extends Component {
         if (atRisk) {
             parts.push(_t("%s at risk", atRisk));
         }
+        const customersAtRisk = this.customers.at_risk_count;
+        if (customersAtRisk) {
+            parts.push(
+                customersAtRisk === 1
+                    ? _t("1 customer at risk")
+                    : _t("%s customers at risk", customersAtRisk)
+            );
+        }
         return parts.join(" · ");
     }
 
@@ -194,7 +248,16 @@ export class PipelineGoals extends Component {
         if (!goal.monetary) {
             return formatInteger(value || 0);
         }
-        const { symbol, position, digits } = this.panel.currencies[goal.currency_id];
+        return this.formatAmount(goal.currency_id, value);
+    }
+
+    /**
+     * @param {number} currencyId one of the panel's currencies
+     * @param {number} value
+     * @returns {string} the amount with its currency's symbol and digits
+     */
+    formatAmount(currencyId, value) {
+        const { symbol, position, digits } = this.panel.currencies[currencyId];
         const amount = formatFloat(value || 0, { digits: [16, digits] });
         return position === "after" ? `${amount}${nbsp}${symbol}` : `${symbol}${nbsp}${amount}`;
     }
@@ -292,9 +355,7 @@ export class PipelineGoals extends Component {
     /** The total payable of the user's latest commission statement. */
     get commissionAmount() {
         const commission = this.panel.commission;
-        const { symbol, position, digits } = this.panel.currencies[commission.currency_id];
-        const amount = formatFloat(commission.amount || 0, { digits: [16, digits] });
-        return position === "after" ? `${amount}${nbsp}${symbol}` : `${symbol}${nbsp}${amount}`;
+        return this.formatAmount(commission.currency_id, commission.amount);
     }
 
     get commissionTitle() {
@@ -311,6 +372,21 @@ export class PipelineGoals extends Component {
     async onGoalClick(goal) {
         const action = await this.orm.call("salesperf.target", "action_view_actual", [[goal.id]]);
         await this.action.doAction(action);
+    }
+
+    customerTitle(line) {
+        return _t("Open %(customer)s", { customer: line.name });
+    }
+
+    /** A customer's line opens the customer's form (its purchase history and scores). */
+    async onCustomerClick(line) {
+        await this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "res.partner",
+            res_id: line.partner_id,
+            views: [[false, "form"]],
+            target: "current",
+        });
     }
 
     onGoalKeydown(ev, goal) {
