@@ -48,7 +48,8 @@ function choiceKey(choice) {
  * - Each card opens the records its actual counts.
  * - Under the goals, the customers to call for the same choice: those at
  *   risk (largest value at risk first, with the reason) and the most
- *   valuable ones without an open opportunity, each opening the customer.
+ *   valuable ones without an open opportunity, each opening the customer's
+ *   Customer 360.
  */
 export class PipelineGoals extends Component {
     static template = "salesperf_odoo.PipelineGoals";
@@ -378,15 +379,12 @@ export class PipelineGoals extends Component {
         return _t("Open %(customer)s", { customer: line.name });
     }
 
-    /** A customer's line opens the customer's form (its purchase history and scores). */
+    /** A customer's line opens the customer's Customer 360 (purchase history and interactions). */
     async onCustomerClick(line) {
-        await this.action.doAction({
-            type: "ir.actions.act_window",
-            res_model: "res.partner",
-            res_id: line.partner_id,
-            views: [[false, "form"]],
-            target: "current",
-        });
+        const action = await this.orm.call("res.partner", "action_open_salesperf_customer_360", [
+            [line.partner_id],
+        ]);
+        await this.action.doAction(action);
     }
 
     onGoalKeydown(ev, goal) {
