@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0.html).
 {
     "name": "Sales Performance",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
     "summary": "Targets, KPIs, forecasts, commissions, reports and scorecards per salesperson, "
     "team and company",
@@ -34,6 +34,7 @@
         "data/salesperf_scorecard_data.xml",
         "data/salesperf_digest_data.xml",
         "data/salesperf_weekly_digest_data.xml",
+        "data/salesperf_customer_score_data.xml",
         "report/salesperf_sale_fact_views.xml",
         "report/salesperf_invoice_fact_views.xml",
         "report/salesperf_activity_fact_views.xml",
@@ -55,6 +56,10 @@
         "views/sale_order_views.xml",
         "views/crm_lead_commission_views.xml",
         "views/crm_lead_forecast_views.xml",
+        # the Customer 360 templates are rendered by the partner's computed field
+        "views/salesperf_customer_360_templates.xml",
+        "views/res_partner_views.xml",
+        "views/crm_lead_customer_views.xml",
         "views/sale_order_commission_views.xml",
         # the what-if action is referenced by the plan form
         "wizard/salesperf_commission_whatif_views.xml",
@@ -76,6 +81,8 @@
         "wizard/salesperf_period_report_wizard_views.xml",
         "views/salesperf_report_schedule_views.xml",
         "views/salesperf_scorecard_views.xml",
+        "views/salesperf_customer_segment_views.xml",
+        "views/salesperf_customer_score_views.xml",
         # menus last: they point to the actions above
         "views/salesperf_menus.xml",
         # the dashboard links to the menus above
@@ -85,6 +92,7 @@
         "web.assets_backend": [
             "salesperf_odoo/static/src/pipeline_goals/**/*",
             "salesperf_odoo/static/src/forecast/**/*",
+            "salesperf_odoo/static/src/customer_360/**/*",
         ],
         # the pivot and graph views they extend are loaded lazily
         "web.assets_backend_lazy": [
@@ -100,6 +108,8 @@
         "demo/salesperf_forecast_demo.xml",
         # after the demo orders and targets: scores the last two closed months
         "demo/salesperf_scorecard_demo.xml",
+        # after every demo order: scores the demo customers
+        "demo/salesperf_customer_demo.xml",
     ],
     "installable": True,
     "application": True,

@@ -36,3 +36,7 @@ from . import test_period_report
 from . import test_scorecard
 from . import test_dashboard
 from . import test_dashboard_tour
+from . import test_customer_360
+from . import test_customer_score
+from . import test_customer_score_views
+from . import test_customer_insight_panel
