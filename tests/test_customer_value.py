@@ -12,6 +12,7 @@ from engine.customer_value import (
     ModelUnavailable,
     bgnbd_log_likelihood,
     customer_lifetime_value,
+    discounted_purchases,
     expected_order_value,
     expected_purchases,
     fit_bgnbd,
@@ -332,6 +333,36 @@ def test_score_customers_with_the_model():
         assert 0 <= row["prob_alive"] <= 1
         assert 0 <= row["expected_3m"] <= row["expected_6m"] <= row["expected_12m"]
         assert row["clv"] >= 0
+
+
+def test_score_customers_with_even_spend_uses_the_mean_order_value():
+    # The same 300 buying patterns, but every purchase is worth 50: spend does
+    # not vary between customers, Gamma-Gamma runs off to its limit, whose
+    # expected order value is the mean repeat purchase, 50, for everyone.
+    rng = np.random.default_rng(11)
+    end = date(2024, 12, 31)
+    transactions = []
+    for c in range(300):
+        rate, drop = rng.gamma(0.5, 1 / 20), rng.beta(1, 3)
+        day = end.toordinal() - int(rng.integers(60, 360))
+        while day <= end.toordinal():
+            transactions.append((c, date.fromordinal(day), 50.0))
+            if len(transactions) > 1 and rng.random() < drop:
+                break
+            day += 1 + int(rng.exponential(1 / rate))
+    summaries = list(summarize(transactions, end).values())
+    method, rows, reason = score_customers(summaries, clv_months=12, monthly_discount=0.01)
+    assert (method, reason) == ("bgnbd", None)
+    assert {row["order_value_source"] for row in rows} == {"mean"}
+    assert {row["gamma_gamma_params"] for row in rows} == {None}
+    for summary, row in zip(summaries, rows, strict=True):
+        assert row["expected_order_value"] == pytest.approx(50.0, rel=1e-12)
+        # CLV = 50 × the discounted expected purchases of the customer
+        unit = discounted_purchases(
+            row["bgnbd_params"], summary.x, summary.t_x, summary.T, months=12,
+            monthly_discount=0.01,
+        )  # fmt: skip
+        assert row["clv"] == pytest.approx(50.0 * float(unit), rel=1e-9)
 
 
 def test_rfm_scores_by_hand():

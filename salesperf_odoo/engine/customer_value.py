@@ -70,10 +70,15 @@ stated monthly discount rate d (1 % by default) and months of
     CLV = Σ_{k=1..H} (E[Y(k·L)] − E[Y((k−1)·L)]) × E(M) / (1+d)^k
 
 where L is a month in units and E[Y(·)] the conditional expectation above.
+When the BG/NBD fit converges but Gamma-Gamma's does not (spend varies too
+little between customers: q and γ run off to infinity together), E(M) is
+Gamma-Gamma's limit without heterogeneity, the mean repeat purchase of all
+customers, and each row says so (``order_value_source`` "mean" instead of
+"gamma_gamma").
 
 Fallback (:func:`interval_risk`). When the model cannot be used (fewer than
-:data:`MIN_REPEAT_CUSTOMERS` customers with a repeat purchase, a fit that did
-not converge, q > 1 not met), the risk of a customer is the days
+:data:`MIN_REPEAT_CUSTOMERS` customers with a repeat purchase, a BG/NBD fit
+that did not converge, a repeat purchase without value), the risk of a customer is the days
 since their last purchase divided by their own usual interval: "active"
 below 1.5, "late" from 1.5, "lapsed" from 2; "unknown" without a usual
 interval (one purchase day). :func:`score_customers` says which was used.
@@ -526,17 +531,26 @@ def customer_lifetime_value(
     unit_days=7,
 ):
     """Discounted value of each customer's purchases over the next ``months`` months."""
+    return expected_order_value(gg_params, x, m) * discounted_purchases(
+        bgnbd_params, x, t_x, T, months=months, monthly_discount=monthly_discount,
+        unit_days=unit_days,
+    )  # fmt: skip
+
+
+def discounted_purchases(bgnbd_params, x, t_x, T, *, months=12, monthly_discount=0.01, unit_days=7):
+    """Σ over the next ``months`` months of each month's expected purchases
+    divided by (1 + discount)^month: the lifetime value of one unit of money
+    per purchase."""
     if int(months) != months or months < 1:
         raise ValueError(f"The horizon must be a whole number of months >= 1, got {months}.")
     if not (math.isfinite(monthly_discount) and monthly_discount > -1):
         raise ValueError(f"The monthly discount rate must be > -1, got {monthly_discount}.")
     month = DAYS_PER_MONTH / unit_days
-    value = expected_order_value(gg_params, x, m)
     total = 0.0
     previous = expected_purchases(bgnbd_params, 0.0, x, t_x, T)
     for k in range(1, int(months) + 1):
         current = expected_purchases(bgnbd_params, k * month, x, t_x, T)
-        total = total + (current - previous) * value / (1.0 + monthly_discount) ** k
+        total = total + (current - previous) / (1.0 + monthly_discount) ** k
         previous = current
     return total
 
@@ -610,16 +624,20 @@ def _score_model(summaries, rows, horizons, clv_months, discount, unit_days, min
     if (mr <= 0).any():
         raise ModelUnavailable("Some repeat purchases have no value: Gamma-Gamma cannot be fitted.")
     gg = fit_gamma_gamma(xr, mr)
-    if not gg.converged:
-        raise ModelUnavailable("The Gamma-Gamma fit did not converge.")
+    if gg.converged:
+        order_value = expected_order_value(gg.params, x, m)
+        value_source = "gamma_gamma"
+    else:
+        # Gamma-Gamma's limit when spend does not vary between customers:
+        # every customer's expected order value is the mean repeat purchase.
+        order_value = np.full(len(x), float((xr * mr).sum() / xr.sum()))
+        value_source = "mean"
     alive = prob_alive(bg.params, x, t_x, T)
     month = DAYS_PER_MONTH / unit_days
     expected = {h: expected_purchases(bg.params, h * month, x, t_x, T) for h in horizons}
-    order_value = expected_order_value(gg.params, x, m)
-    clv = customer_lifetime_value(
-        bg.params, gg.params, x, t_x, T, m,
-        months=clv_months, monthly_discount=discount, unit_days=unit_days,
-    )  # fmt: skip
+    clv = order_value * discounted_purchases(
+        bg.params, x, t_x, T, months=clv_months, monthly_discount=discount, unit_days=unit_days
+    )
     for i, row in enumerate(rows):
         row["prob_alive"] = float(alive[i])
         for h in horizons:
@@ -627,7 +645,8 @@ def _score_model(summaries, rows, horizons, clv_months, discount, unit_days, min
         row["expected_order_value"] = float(order_value[i])
         row["clv"] = float(clv[i])
         row["bgnbd_params"] = bg.params
-        row["gamma_gamma_params"] = gg.params
+        row["gamma_gamma_params"] = gg.params if gg.converged else None
+        row["order_value_source"] = value_source
 
 
 # --------------------------------------------------------------------------

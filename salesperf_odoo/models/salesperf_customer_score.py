@@ -167,7 +167,9 @@ class SalesperfCustomerScore(models.Model):
     # churn risk and lifetime value
     method = fields.Selection(METHODS, readonly=True)
     method_note = fields.Char(
-        readonly=True, help="Why the usual-interval fallback was used instead of the model."
+        readonly=True,
+        help="Why the usual-interval fallback was used instead of the model, or how the "
+        "expected order value was found when Gamma-Gamma could not be fitted.",
     )
     prob_alive = fields.Float(
         string="Probability Active",
@@ -452,9 +454,15 @@ class SalesperfCustomerScore(models.Model):
             monthly_discount=company.salesperf_clv_discount,
         )
         lang_env = self.with_context(lang=company.partner_id.lang or self.env.lang).env
-        method_note = (
-            self._score_method_note(lang_env, summaries, reason) if method == "interval" else None
-        )
+        if method == "interval":
+            method_note = self._score_method_note(lang_env, summaries, reason)
+        elif model_rows and model_rows[0]["order_value_source"] == "mean":
+            method_note = lang_env._(
+                "Expected order value: the mean repeat purchase of the company's customers "
+                "(spend varies too little between customers to fit Gamma-Gamma)."
+            )
+        else:
+            method_note = None
         digits = company.currency_id.decimal_places
         rows = []
         for i, summary in enumerate(summaries):
