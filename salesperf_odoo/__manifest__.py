@@ -111,6 +111,7 @@
         # after every demo order: scores the demo customers
         "demo/salesperf_customer_demo.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": True,
 }

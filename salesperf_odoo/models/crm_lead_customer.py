@@ -13,17 +13,21 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     salesperf_customer_360_allowed = fields.Boolean(
-        string="May See Customer 360", compute="_compute_salesperf_customer_360"
+        string="May See Customer 360",
+        compute="_compute_salesperf_customer_360",
+        groups="salesperf_odoo.group_salesperf_user",
     )
     salesperf_customer_currency_id = fields.Many2one(
         "res.currency",
         string="Customer 360 Currency",
         compute="_compute_salesperf_customer_360",
+        groups="salesperf_odoo.group_salesperf_user",
     )
     salesperf_customer_revenue_12m = fields.Monetary(
         string="Customer Revenue (12 months)",
         currency_field="salesperf_customer_currency_id",
         compute="_compute_salesperf_customer_360",
+        groups="salesperf_odoo.group_salesperf_user",
         help="Untaxed revenue of the customer (its commercial entity) in the current company "
         "over the last 12 months up to today.",
     )

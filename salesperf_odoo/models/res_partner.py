@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import format_date, format_datetime, formatLang, html2plaintext
 
 from ..engine import report_svg
@@ -39,17 +40,21 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     salesperf_customer_360_allowed = fields.Boolean(
-        string="May See Customer 360", compute="_compute_salesperf_customer_360_allowed"
+        string="May See Customer 360",
+        compute="_compute_salesperf_customer_360_allowed",
+        groups="salesperf_odoo.group_salesperf_user",
     )
     salesperf_customer_currency_id = fields.Many2one(
         "res.currency",
         string="Customer 360 Currency",
         compute="_compute_salesperf_customer_revenue_12m",
+        groups="salesperf_odoo.group_salesperf_user",
     )
     salesperf_customer_revenue_12m = fields.Monetary(
         string="Revenue (12 months)",
         currency_field="salesperf_customer_currency_id",
         compute="_compute_salesperf_customer_revenue_12m",
+        groups="salesperf_odoo.group_salesperf_user",
         help="Untaxed revenue of the customer (its commercial entity) in the current company "
         "over the last 12 months up to today, in the company's currency.",
     )
@@ -57,6 +62,7 @@ class ResPartner(models.Model):
         string="Customer 360",
         sanitize=False,
         compute="_compute_salesperf_customer_360_html",
+        groups="salesperf_odoo.group_salesperf_user",
     )
 
     # ------------------------------------------------------------
@@ -134,8 +140,51 @@ class ResPartner(models.Model):
         return action
 
     # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        if "user_id" in vals and not self.env.su:
+            self._salesperf_check_salesperson_change(vals["user_id"])
+        return super().write(vals)
+
+    # ------------------------------------------------------------
     # RIGHTS
     # ------------------------------------------------------------
+
+    def _salesperf_check_salesperson_change(self, new_user_id):
+        """The customer's salesperson opens its history to them: a Sales
+        Performance user who sees only their own documents may not take a
+        customer from another salesperson. They may set the salesperson of
+        a customer who has none or is theirs, and a team leader that of a
+        customer of one of the members of a team they lead."""
+        user = self.env.user
+        if not user.has_group("salesperf_odoo.group_salesperf_user") or any(
+            user.has_group(group) for group in SEE_ALL_GROUPS
+        ):
+            return
+        taken = self.filtered(
+            lambda partner: partner.user_id and partner.user_id.id not in (new_user_id, user.id)
+        )
+        if taken:
+            members = (
+                self.env["crm.team.member"]
+                .search_fetch(
+                    [("crm_team_id.user_id", "=", user.id), ("user_id", "in", taken.user_id.ids)],
+                    ["user_id"],
+                )
+                .user_id
+            )
+            taken = taken.filtered(lambda partner: partner.user_id not in members)
+        if taken:
+            raise AccessError(
+                self.env._(
+                    "%(customer)s is a customer of %(salesperson)s: only their team leader or a "
+                    "user who sees all documents may change the salesperson.",
+                    customer=taken[0].display_name,
+                    salesperson=taken[0].user_id.name,
+                )
+            )
 
     def _salesperf_customer_360_visible(self):
         """The commercial entities of ``self`` whose history the user may see.
@@ -163,8 +212,13 @@ class ResPartner(models.Model):
             visible |= others.filtered(lambda customer: customer.user_id in members.user_id)
             others -= visible
         if others:
+            # the customer's current score in the company whose figures are shown
             scores = self.env["salesperf.customer.score"].search_fetch(
-                [("partner_id", "in", others.ids), ("company_id", "in", self.env.companies.ids)],
+                [
+                    ("partner_id", "in", others.ids),
+                    ("company_id", "=", self.env.company.id),
+                    ("is_latest", "=", True),
+                ],
                 ["partner_id"],
             )
             visible |= scores.partner_id
@@ -192,9 +246,14 @@ class ResPartner(models.Model):
         def money(amount, in_currency=currency):
             return formatLang(self.env, amount or 0.0, currency_obj=in_currency)
 
-        # totals, per allowed company (each in its own currency)
+        # totals, per allowed company (each in its own currency); the other
+        # companies' only for those who see every customer: the right to see
+        # this customer was checked in the current company
+        user = self.env.user
+        see_all = self.env.su or any(user.has_group(group) for group in SEE_ALL_GROUPS)
+        total_companies = self.env.companies if see_all else company
         totals = facts._read_group(
-            [("commercial_partner_id", "=", self.id), ("company_id", "in", self.env.companies.ids)],
+            [("commercial_partner_id", "=", self.id), ("company_id", "in", total_companies.ids)],
             ["company_id"],
             ["revenue:sum", "margin:sum", "order_reference:count_distinct"],
         )

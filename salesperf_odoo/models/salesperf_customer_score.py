@@ -352,14 +352,15 @@ class SalesperfCustomerScore(models.Model):
     @api.model
     def _score_read_days(self, company, today):
         """``[(customer id, local day, revenue)]``: one row per customer and
-        purchase day, in one grouped query. A day whose lines add up to a
-        negative amount (refunds only) is no purchase."""
+        purchase day, in one grouped query. A day whose lines add up to
+        nothing or less (refunds, free replacements) is no purchase, as in
+        the Customer 360."""
         return self.env.execute_query(
             SQL(
                 """SELECT fact.commercial_partner_id, fact.date, SUM(fact.revenue)
                 FROM (%s) fact
                 GROUP BY fact.commercial_partner_id, fact.date
-                HAVING SUM(fact.revenue) >= 0""",
+                HAVING SUM(fact.revenue) > 0""",
                 self._score_facts(company, today),
             )
         )
@@ -369,9 +370,10 @@ class SalesperfCustomerScore(models.Model):
         """``{customer id: (revenue, revenue of 12 months, orders, salesperson
         id, team id)}`` in one grouped query. The salesperson is the
         customer's own when they work for the company, else that of the
-        latest purchase; the team the customer's own when it is of the
-        company (when an addon gives customers a team: Odoo does not), else
-        that of the latest purchase."""
+        latest purchase (when still active and working for the company);
+        the team the customer's own when it is of the company (when an addon
+        gives customers a team: Odoo does not), else that of the latest
+        purchase."""
         facts = self.env["salesperf.sale.fact"]
         partners = self.env["res.partner"]
         to_flush = [partners, ["user_id"], self.env["res.users"], ["active", "company_ids"]]
@@ -388,7 +390,7 @@ class SalesperfCustomerScore(models.Model):
             SQL(
                 """SELECT customer.partner_id, customer.revenue, customer.revenue_12m,
                           customer.order_count,
-                          COALESCE(own_user.id, customer.last_user_id),
+                          COALESCE(own_user.id, last_user.id),
                           COALESCE(%(own_team)s, customer.last_team_id)
                 FROM (
                     SELECT fact.commercial_partner_id AS partner_id,
@@ -410,6 +412,10 @@ class SalesperfCustomerScore(models.Model):
                     ON own_user.id = partner.user_id AND own_user.active
                    AND EXISTS (SELECT 1 FROM res_company_users_rel rel
                                WHERE rel.user_id = own_user.id AND rel.cid = %(company)s)
+                LEFT JOIN res_users last_user
+                    ON last_user.id = customer.last_user_id AND last_user.active
+                   AND EXISTS (SELECT 1 FROM res_company_users_rel rel
+                               WHERE rel.user_id = last_user.id AND rel.cid = %(company)s)
                 %(flush)s""",
                 facts=self._score_facts(company, today),
                 year_ago=today - relativedelta(months=12),
@@ -776,12 +782,12 @@ class SalesperfCustomerScore(models.Model):
             )
         # sudo: the scheduled action gives each salesperson an activity on
         # their customer; the customer's company is the refreshed one
-        return (
-            self.env["mail.activity"]
-            .sudo()
-            .with_context(mail_activity_quick_update=True)
-            .create(values)
+        activities = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
+        # the customers' names, which each activity copies, in one read
+        activities.env["res.partner"].browse([row["partner_id"] for row in rows]).mapped(
+            "display_name"
         )
+        return activities.create(values)
 
 
 class SalesperfCustomerFollowup(models.Model):

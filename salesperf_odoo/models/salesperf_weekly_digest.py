@@ -433,7 +433,10 @@ class SalesperfWeeklyDigestLog(models.Model):
         )
         base_url = user.get_base_url()
         for line in insight["at_risk"] + insight["valuable"]:
-            line["url"] = url_join(base_url, f"/odoo/res.partner/{line['partner_id']}")
+            line["url"] = url_join(
+                base_url,
+                f"/odoo/action-salesperf_odoo.res_partner_action_customer_360/{line['partner_id']}",
+            )
         insight["scope"] = choice["name"]
         # one company, one currency
         insight["value_at_risk_total"] = sum(total["amount"] for total in insight["value_at_risk"])

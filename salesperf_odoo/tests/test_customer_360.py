@@ -2,6 +2,7 @@
 from datetime import date, datetime
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import formatLang
 
@@ -279,6 +280,46 @@ class TestCustomer360Access(Customer360Common):
     def test_readable_score_grants_the_customer(self):
         self.assertIn(self.money(40.0), self.html(self.customer_c, self.sam))
         self.assertIn(self.REFUSED, self.html(self.customer_c, self.tom))
+
+    @freeze_time(TODAY)
+    def test_former_salesperson_loses_the_customer(self):
+        # Sam held Bolt in January: an old score row grants him nothing now
+        self.env["salesperf.customer.score"].create(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.customer_b.id,
+                "user_id": self.sam.id,
+                "month": date(2025, 1, 1),
+                "date": date(2025, 1, 31),
+                "is_latest": False,
+                "risk_status": "active",
+            }
+        )
+        self.assertIn(self.REFUSED, self.html(self.customer_b, self.sam))
+
+    def test_salesperson_cannot_take_a_colleagues_customer(self):
+        # Sonia (own documents) may not make Tom's customer hers: she would
+        # see its whole history
+        with self.assertRaisesRegex(AccessError, "is a customer of Tom"):
+            self.customer_b.with_user(self.sonia).write({"user_id": self.sonia.id})
+        self.assertEqual(self.customer_b.user_id, self.tom)
+        self.assertIn(self.REFUSED, self.html(self.customer_b, self.sonia))
+        # she may take a customer without a salesperson
+        self.customer_c.with_user(self.sonia).write({"user_id": self.sonia.id})
+        self.assertEqual(self.customer_c.user_id, self.sonia)
+        # Leo leads South, whose member Tom is: he may give Bolt to himself
+        self.customer_b.with_user(self.leo).write({"user_id": self.leo.id})
+        self.assertEqual(self.customer_b.user_id, self.leo)
+
+    def test_fields_hidden_from_users_without_sales_performance(self):
+        clerk = new_test_user(self.env, login="clerk", groups="base.group_user")
+        self.assertNotIn(
+            "salesperf_customer_360_html", self.customer_a.with_user(clerk).fields_get()
+        )
+        # the contact form still opens for them
+        self.assertEqual(
+            self.customer_a.with_user(clerk).read(["name"])[0]["name"], self.customer_a.name
+        )
 
     @freeze_time(TODAY)
     def test_all_documents_sees_everyone(self):

@@ -18,6 +18,9 @@ from .common import SalesperfCommon
 MARCH = period_containing("month", date(2025, 3, 1))
 FEBRUARY = period_containing("month", date(2025, 2, 1))
 
+#: the Customer 360 page of a customer, followed by its id
+CUSTOMER_360_URL = "/odoo/action-salesperf_odoo.res_partner_action_customer_360/"
+
 
 @tagged("post_install", "-at_install")
 @freeze_time("2025-03-14 12:00:00")
@@ -359,11 +362,17 @@ class TestCustomerInsight(SalesperfCommon):
         self.assertEqual(self._names(values["valuable"]), ["Delta", "Kappa", "Alpha", "Beta"])
         base_url = self.sonia.get_base_url()
         alpha = self.partners["Alpha"].id
-        self.assertEqual(values["at_risk"][0]["url"], f"{base_url}/odoo/res.partner/{alpha}")
+        self.assertEqual(
+            values["at_risk"][0]["url"],
+            f"{base_url}{CUSTOMER_360_URL}{alpha}",
+        )
         body = self._render(self.sonia, self._digest(self.sonia))
         self.assertIn("Customers at risk", body)
         self.assertIn("Highest value customers without an open opportunity", body)
-        self.assertIn(f'href="{base_url}/odoo/res.partner/{alpha}"', body)
+        self.assertIn(
+            f'href="{base_url}{CUSTOMER_360_URL}{alpha}"',
+            body,
+        )
         self.assertIn("Alpha is slipping", body)
         # the team leader's email: his team's customers
         sam = self._digest(self.sam)["customers"]
@@ -380,7 +389,10 @@ class TestCustomerInsight(SalesperfCommon):
         body = self._render(self.tom, values)
         self.assertNotIn("Customers at risk", body)
         self.assertIn("Highest value customers without an open opportunity", body)
-        self.assertIn(f"/odoo/res.partner/{self.partners['Theta'].id}", body)
+        self.assertIn(
+            f"{CUSTOMER_360_URL}{self.partners['Theta'].id}",
+            body,
+        )
         # once Theta has an open opportunity, neither list is shown
         self.env["crm.lead"].create(
             {

@@ -211,7 +211,7 @@ class TestCustomerScoreRefresh(CustomerScoreCommon):
             bolt: (3, 3, 3, 3.0, "Loyal"),  # R 3-5, FM 3-5
             core: (2, 3, 2, 2.5, "Hibernating"),  # R 2-3, FM 1-3 (none before fits)
             dune: (1, 1, 5, 3.0, "At risk"),  # R 1-2, FM 3-4.5
-            echo: (4, 1, 1, 1.0, "New"),  # R 4-5, FM 1-2
+            echo: (4, 1, 1, 1.0, "New customers"),  # R 4-5, FM 1-2
         }
         for row, (r, f, m, fm, segment) in expected.items():
             self.assertEqual(
@@ -334,6 +334,22 @@ class TestCustomerScoreRefresh(CustomerScoreCommon):
         # at risk but nobody to follow up: no claim, no activity
         self.assertFalse(self._followups(self.gale))
         self.assertFalse(self._rows(empty))
+
+    def test_archived_salesperson_and_free_days_are_left_out(self):
+        """Coast on 2025-06-29: Gale (no salesperson of its own) last bought
+        from Tom, who has left (archived); a free replacement is no purchase."""
+        c = self.coast
+        self._order(c, self.tom, self.gale, datetime(2025, 5, 1, 18), 70)
+        # a free replacement on 06-10: 0, no purchase day
+        self._order(c, self.tom, self.gale, datetime(2025, 6, 10, 18), 0)
+        self.tom.action_archive()
+        self.Score._refresh_scores(c, date(2025, 6, 29))
+        gale = self._row(c, self.gale)
+        # one purchase day, 05-01: 05-01 → 06-29 = 30 + 29 = 59 days
+        self.assertEqual((gale.frequency, gale.recency_days), (1, 59))
+        self.assertEqual(gale.last_purchase, date(2025, 5, 1))
+        # the latest purchase's salesperson is archived: nobody, no follow-up
+        self.assertFalse(gale.user_id)
 
     def test_access(self):
         self.Score._refresh_scores(self.kiwi | self.coast, date(2025, 6, 30))
