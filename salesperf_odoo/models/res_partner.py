@@ -493,7 +493,10 @@ class ResPartner(models.Model):
                 "amount": formatLang(
                     self.env, order.amount_untaxed, currency_obj=order.currency_id
                 ),
-                "date": format_date(self.env, order.date_order.date()),
+                # the quotation's day in the reader's time zone, as Odoo shows it
+                "date": format_date(
+                    self.env, fields.Datetime.context_timestamp(self, order.date_order).date()
+                ),
                 "validity": (
                     format_date(self.env, order.validity_date) if order.validity_date else ""
                 ),
