@@ -464,6 +464,21 @@ class TestCustomerScoreModel(CustomerScoreCommon):
                 self.assertIn("below the 30% threshold (BG/NBD model)", row.risk_reason)
                 self.assertEqual(row.value_at_risk, row.revenue_12m)
         self.assertTrue(low)
+        # the stored probability against the paper's formula, from each
+        # customer's purchase days counted here (not by the core):
+        # P(alive) = 1 / (1 + a / (b + x - 1) × ((α + T) / (α + t_x))^(r + x)) for x > 0
+        r, alpha, a, b = expected[0]["bgnbd_params"]
+        days = {}
+        for key, day, _amount in transactions:
+            days.setdefault(key, set()).add(day)
+        for key, bought in days.items():
+            x = len(bought) - 1
+            if not x:
+                continue
+            t_x = (max(bought) - min(bought)).days / 7
+            age = (today - min(bought)).days / 7
+            alive = 1 / (1 + a / (b + x - 1) * ((alpha + age) / (alpha + t_x)) ** (r + x))
+            self.assertAlmostEqual(by_partner[partners[key]].prob_alive, alive, places=4)
 
     def test_query_count_does_not_grow_with_customers(self):
         """Customers with one purchase each (active, no follow-up): 3 then 12."""
